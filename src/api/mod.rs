@@ -1,0 +1,11 @@
+//! The Qualys API surface: request checks common to every call, parameter
+//! reading, the record endpoints, DTDs and the SIMPLE_RETURN errors.
+
+pub(crate) mod auth;
+pub(crate) mod batch;
+pub(crate) mod call;
+pub(crate) mod dtd;
+pub(crate) mod error;
+pub(crate) mod params;
+pub(crate) mod record_params;
+pub(crate) mod records;

@@ -1,0 +1,222 @@
+//! `/api/2.0/fo/auth/{vmware,unix,vcenter}/`: create, update, delete and list
+//! authentication records. VMware is the documented endpoint; Unix and vCenter
+//! share its flow so the cross-type rules can be reached through the API.
+
+use axum::extract::{Request, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::any;
+use axum::Router;
+
+use crate::domain::record::{RecordKind, Stamp};
+use crate::domain::store::ListQuery;
+use crate::state::AppState;
+use crate::xml::batch_return::{self, Batch};
+use crate::xml::record_list::{self, Details, PageWarning};
+
+use super::batch::{self, BLOCKED_CODE};
+use super::call::{xml_response, Call};
+use super::error::ApiError;
+use super::params;
+use super::record_params::{self, FieldContext};
+
+/// Routes for the three record kinds, with and without the trailing slash.
+pub(crate) fn router() -> Router<AppState> {
+    let mut router = Router::new();
+    for kind in RecordKind::ALL {
+        let path = format!("/api/2.0/fo/auth/{}/", kind.name());
+        let handler =
+            any(move |State(state): State<AppState>, request: Request| serve(state, kind, request));
+        router = router
+            .route(&path, handler.clone())
+            .route(path.trim_end_matches('/'), handler);
+    }
+    router
+}
+
+/// The `action` values, and the parameters every action takes.
+const ACTIONS: &[&str] = &["create", "update", "delete", "list"];
+const COMMON_PARAMS: &[&str] = &["action", "echo_request"];
+const LIST_PARAMS: &[&str] = &["ids", "id_min", "id_max", "details", "title", "comments"];
+
+async fn serve(state: AppState, kind: RecordKind, request: Request) -> Response {
+    let call = match Call::accept(&state, request).await {
+        Ok(call) => call,
+        Err(rejection) => return rejection,
+    };
+    let result = match call.params.get("action") {
+        None | Some("") => Err(ApiError::MissingParams(vec!["action"])),
+        Some("create") => create(&state, kind, &call),
+        Some("update") => update(&state, kind, &call),
+        Some("delete") => delete(&state, kind, &call),
+        Some("list") => list(&state, kind, &call),
+        Some(other) => Err(ApiError::invalid(
+            "action",
+            other,
+            format!("expected one of {}", ACTIONS.join(", ")),
+        )),
+    };
+    result.unwrap_or_else(|error| call.error(error))
+}
+
+/// `action=create`: one record, answered with its new ID.
+fn create(state: &AppState, kind: RecordKind, call: &Call) -> Result<Response, ApiError> {
+    call.require_post("create")?;
+    let mut allowed = COMMON_PARAMS.to_vec();
+    allowed.extend(record_params::field_params(kind));
+    call.params.reject_unknown(&allowed)?;
+
+    let change = record_params::read_change(&call.params, field_context(state, kind))?;
+    let fields = record_params::fields_for_create(change, kind, &call.params)?;
+    let result = state.store.write().create(kind, fields, stamp(state, call));
+
+    let (status, batch) = match result {
+        Ok(id) => (
+            StatusCode::OK,
+            Batch {
+                code: None,
+                text: "Successfully Created".to_owned(),
+                ids: [id].into_iter().collect(),
+            },
+        ),
+        Err(error) => {
+            let (code, text) = batch::describe(kind, &error);
+            let status = if code == BLOCKED_CODE {
+                StatusCode::CONFLICT
+            } else {
+                StatusCode::BAD_REQUEST
+            };
+            (
+                status,
+                Batch {
+                    code: Some(code),
+                    text,
+                    ids: Default::default(),
+                },
+            )
+        }
+    };
+    Ok(xml_response(
+        status,
+        batch_return::render(&call.ctx, &[batch]),
+    ))
+}
+
+/// `action=update`: the same change applied to every record in `ids`.
+fn update(state: &AppState, kind: RecordKind, call: &Call) -> Result<Response, ApiError> {
+    call.require_post("update")?;
+    let mut changeable = record_params::field_params(kind);
+    changeable.extend(["add_ips", "remove_ips"]);
+    let mut allowed = COMMON_PARAMS.to_vec();
+    allowed.push("ids");
+    allowed.extend(&changeable);
+    call.params.reject_unknown(&allowed)?;
+
+    let ids = params::ids(&call.params, "ids")?.ok_or(ApiError::MissingParams(vec!["ids"]))?;
+    let change = record_params::read_change(&call.params, field_context(state, kind))?;
+    if change.is_empty() {
+        return Err(ApiError::AtLeastOne(changeable));
+    }
+    let outcome = state
+        .store
+        .write()
+        .update(kind, &ids, &change, &stamp(state, call));
+
+    let batches = batch::batches(kind, outcome, "Successfully Updated");
+    Ok(xml_response(
+        StatusCode::OK,
+        batch_return::render(&call.ctx, &batches),
+    ))
+}
+
+/// `action=delete`: every record in `ids`.
+fn delete(state: &AppState, kind: RecordKind, call: &Call) -> Result<Response, ApiError> {
+    call.require_post("delete")?;
+    let mut allowed = COMMON_PARAMS.to_vec();
+    allowed.push("ids");
+    call.params.reject_unknown(&allowed)?;
+
+    let ids = params::ids(&call.params, "ids")?.ok_or(ApiError::MissingParams(vec!["ids"]))?;
+    let outcome = state.store.write().delete(kind, &ids);
+
+    let batches = batch::batches(kind, outcome, "Successfully Deleted");
+    Ok(xml_response(
+        StatusCode::OK,
+        batch_return::render(&call.ctx, &batches),
+    ))
+}
+
+/// `action=list`: one page of matching records, over GET or POST.
+fn list(state: &AppState, kind: RecordKind, call: &Call) -> Result<Response, ApiError> {
+    let mut allowed = COMMON_PARAMS.to_vec();
+    allowed.extend(LIST_PARAMS);
+    call.params.reject_unknown(&allowed)?;
+
+    let query = read_list_query(call)?;
+    let details = params::choice(
+        &call.params,
+        "details",
+        &[
+            ("None", Details::None),
+            ("Basic", Details::Basic),
+            ("All", Details::All),
+        ],
+    )?
+    .unwrap_or_default();
+    let page_size = state.settings.page_size.max(1);
+    let page = state.store.read().list(kind, &query, page_size);
+
+    let warning = page.next_id.map(|next| PageWarning {
+        next_url: next_page_url(call, kind, next),
+    });
+    let body = record_list::render(&call.ctx, kind, &page.records, details, warning.as_ref());
+    Ok(xml_response(StatusCode::OK, body))
+}
+
+fn read_list_query(call: &Call) -> Result<ListQuery, ApiError> {
+    let params = &call.params;
+    let title_rule = params::TextRule::ascii(255);
+    let comments_rule = params::TextRule {
+        max_len: 1999,
+        ascii: false,
+        multiline: true,
+        secret: false,
+    };
+    Ok(ListQuery {
+        ids: params::ids(params, "ids")?,
+        id_min: params::integer(params, "id_min", 1, u64::MAX)?,
+        id_max: params::integer(params, "id_max", 1, u64::MAX)?,
+        title: params::text(params, "title", title_rule)?,
+        comments: params::text(params, "comments", comments_rule)?,
+    })
+}
+
+/// The URL of the next page: the same call with `id_min` set to the first ID
+/// not yet shown.
+fn next_page_url(call: &Call, kind: RecordKind, next_id: u64) -> String {
+    let mut query = form_urlencoded::Serializer::new(String::new());
+    for (key, value) in call.params.pairs_except("id_min") {
+        query.append_pair(key, value);
+    }
+    query.append_pair("id_min", &next_id.to_string());
+    format!(
+        "{}/api/2.0/fo/auth/{}/?{}",
+        call.ctx.base_url,
+        kind.name(),
+        query.finish()
+    )
+}
+
+fn field_context(state: &AppState, kind: RecordKind) -> FieldContext<'_> {
+    FieldContext {
+        kind,
+        networks: state.settings.networks.as_deref(),
+    }
+}
+
+fn stamp(state: &AppState, call: &Call) -> Stamp {
+    Stamp {
+        at: state.now(),
+        by: call.caller.login.clone(),
+    }
+}

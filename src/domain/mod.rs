@@ -1,0 +1,9 @@
+//! The domain: records, ID and IP sets, and the store that keeps records and
+//! their indexes consistent. Nothing here knows about HTTP or XML.
+
+pub mod change;
+pub mod id_set;
+pub mod ip_set;
+pub mod record;
+pub mod store;
+pub mod vault;

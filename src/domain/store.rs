@@ -1,0 +1,427 @@
+//! The record store: every record of every kind, with the indexes that keep
+//! titles unique and IP sets free of conflicts.
+//!
+//! Records and indexes sit in one struct behind one lock (see `AppState`), so
+//! they can never disagree. Each operation checks everything first and writes
+//! only when every check passed, so a rejected change leaves no trace.
+
+use std::collections::{BTreeMap, HashMap};
+use std::ops::RangeInclusive;
+use std::sync::Arc;
+
+use rangemap::RangeInclusiveMap;
+
+use super::change::RecordChange;
+use super::id_set::IdSet;
+use super::record::{LoginType, Record, RecordFields, RecordKind, RuleViolation, Stamp};
+
+/// At most this many IP conflicts are reported for one record; a range that
+/// overlaps a million records would otherwise produce a million lines.
+const MAX_REPORTED_CONFLICTS: usize = 100;
+
+/// One overlap between a candidate record's IPs and a stored record.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IpConflict {
+    /// The overlapping addresses.
+    pub range: RangeInclusive<u32>,
+    /// The stored record that already holds them.
+    pub other_id: u64,
+    /// That record's title.
+    pub other_title: String,
+    /// That record's kind.
+    pub other_kind: RecordKind,
+}
+
+/// Why one record could not be created or changed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RecordError {
+    /// The fields break a rule that ties them together.
+    Rule(RuleViolation),
+    /// Another record of the same kind already has the title.
+    DuplicateTitle {
+        /// The contested title.
+        title: String,
+        /// The record that holds it.
+        other_id: u64,
+    },
+    /// The IPs overlap other records. `truncated` is set when more conflicts
+    /// exist than were reported.
+    IpConflicts {
+        /// The reported conflicts, in address order.
+        conflicts: Vec<IpConflict>,
+        /// Whether further conflicts were left out.
+        truncated: bool,
+    },
+    /// `login_type=vcenter` while no vCenter record exists.
+    NoVcenterRecord,
+}
+
+/// The result of an update or delete over an ID set.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct BatchOutcome {
+    /// IDs changed or deleted.
+    pub succeeded: IdSet,
+    /// Requested IDs with no record of this kind.
+    pub not_found: IdSet,
+    /// Records that were left unchanged, with the reason.
+    pub failed: Vec<(u64, RecordError)>,
+}
+
+/// Filters for `action=list`; every filter given must match.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ListQuery {
+    /// Only these IDs.
+    pub ids: Option<IdSet>,
+    /// Only IDs at or above this one.
+    pub id_min: Option<u64>,
+    /// Only IDs at or below this one.
+    pub id_max: Option<u64>,
+    /// Only the record with exactly this title.
+    pub title: Option<String>,
+    /// Only records whose comments contain this text.
+    pub comments: Option<String>,
+}
+
+/// One page of list results.
+#[derive(Clone, Debug, Default)]
+pub struct ListPage {
+    /// The matching records in ID order, at most the page size.
+    pub records: Vec<Arc<Record>>,
+    /// The first ID of the next page, when more records match.
+    pub next_id: Option<u64>,
+}
+
+/// Store-wide settings.
+#[derive(Clone, Debug)]
+pub struct StoreSettings {
+    /// The ID given to the first record.
+    pub id_start: u64,
+    /// Whether `login_type=vcenter` needs at least one vCenter record.
+    pub require_vcenter_record: bool,
+}
+
+impl Default for StoreSettings {
+    fn default() -> Self {
+        StoreSettings {
+            id_start: 1,
+            require_vcenter_record: true,
+        }
+    }
+}
+
+/// Records of one kind with their indexes.
+#[derive(Default)]
+struct Table {
+    records: BTreeMap<u64, Arc<Record>>,
+    titles: HashMap<String, u64>,
+    /// Which record holds each address. Records of one kind never overlap, so
+    /// every address maps to at most one ID.
+    ips: RangeInclusiveMap<u32, u64>,
+}
+
+/// All records and indexes.
+pub struct Store {
+    settings: StoreSettings,
+    next_id: u64,
+    tables: [Table; 3],
+}
+
+impl Store {
+    /// Creates an empty store.
+    pub fn new(settings: StoreSettings) -> Self {
+        Store {
+            next_id: settings.id_start.max(1),
+            settings,
+            tables: Default::default(),
+        }
+    }
+
+    /// Counts the records of one kind.
+    pub fn len(&self, kind: RecordKind) -> usize {
+        self.table(kind).records.len()
+    }
+
+    /// Whether the store holds no record of any kind.
+    pub fn is_empty(&self) -> bool {
+        self.tables.iter().all(|t| t.records.is_empty())
+    }
+
+    /// Looks up one record.
+    pub fn get(&self, kind: RecordKind, id: u64) -> Option<Arc<Record>> {
+        self.table(kind).records.get(&id).cloned()
+    }
+
+    /// Creates a record and returns its new ID, or the reason it was rejected.
+    pub fn create(
+        &mut self,
+        kind: RecordKind,
+        fields: RecordFields,
+        stamp: Stamp,
+    ) -> Result<u64, RecordError> {
+        fields.check().map_err(RecordError::Rule)?;
+        self.check_against_others(kind, None, &fields)?;
+
+        let id = self.next_id;
+        self.next_id += 1;
+        let record = Record {
+            id,
+            kind,
+            fields,
+            created: stamp.clone(),
+            modified: stamp,
+        };
+        self.insert(Arc::new(record));
+        Ok(id)
+    }
+
+    /// Applies `change` to each record of `kind` in `ids`, in ID order. Each
+    /// record is changed whole or not at all; later records see earlier ones.
+    pub fn update(
+        &mut self,
+        kind: RecordKind,
+        ids: &IdSet,
+        change: &RecordChange,
+        stamp: &Stamp,
+    ) -> BatchOutcome {
+        let (found, not_found) = self.resolve(kind, ids);
+        let mut outcome = BatchOutcome {
+            not_found,
+            ..BatchOutcome::default()
+        };
+        for id in found {
+            match self.update_one(kind, id, change, stamp) {
+                Ok(()) => outcome.succeeded.insert(id),
+                Err(error) => outcome.failed.push((id, error)),
+            }
+        }
+        outcome
+    }
+
+    /// Deletes each record of `kind` in `ids`.
+    pub fn delete(&mut self, kind: RecordKind, ids: &IdSet) -> BatchOutcome {
+        let (found, not_found) = self.resolve(kind, ids);
+        for &id in &found {
+            self.remove(kind, id);
+        }
+        BatchOutcome {
+            succeeded: found.into_iter().collect(),
+            not_found,
+            failed: Vec::new(),
+        }
+    }
+
+    /// Returns up to `limit` matching records of `kind` in ID order.
+    pub fn list(&self, kind: RecordKind, query: &ListQuery, limit: usize) -> ListPage {
+        let table = self.table(kind);
+        let bounds = query.id_min.unwrap_or(1)..=query.id_max.unwrap_or(u64::MAX);
+        let mut page = ListPage::default();
+        let mut matches = self
+            .candidates(table, query, bounds)
+            .filter(|record| matches_filters(record, query));
+
+        page.records = matches.by_ref().take(limit).cloned().collect();
+        page.next_id = matches.next().map(|record| record.id);
+        page
+    }
+
+    /// Removes every record. IDs keep counting from where they were, so an ID
+    /// is never handed out twice.
+    pub fn clear(&mut self) {
+        self.tables = Default::default();
+    }
+
+    fn table(&self, kind: RecordKind) -> &Table {
+        &self.tables[kind as usize]
+    }
+
+    fn table_mut(&mut self, kind: RecordKind) -> &mut Table {
+        &mut self.tables[kind as usize]
+    }
+
+    /// Records that may match, found through the cheapest index: the title
+    /// index, else the ID ranges of `ids` clipped to `bounds`, else `bounds`.
+    fn candidates<'a>(
+        &'a self,
+        table: &'a Table,
+        query: &'a ListQuery,
+        bounds: RangeInclusive<u64>,
+    ) -> Box<dyn Iterator<Item = &'a Arc<Record>> + 'a> {
+        if bounds.start() > bounds.end() {
+            return Box::new(std::iter::empty());
+        }
+        if let Some(title) = &query.title {
+            let found = table.titles.get(title).and_then(|id| table.records.get(id));
+            return Box::new(found.into_iter().filter(move |r| bounds.contains(&r.id)));
+        }
+        let Some(ids) = &query.ids else {
+            return Box::new(table.records.range(bounds).map(|(_, record)| record));
+        };
+        let clipped = ids.ranges().filter_map(move |range| {
+            let start = (*range.start()).max(*bounds.start());
+            let end = (*range.end()).min(*bounds.end());
+            (start <= end).then_some(start..=end)
+        });
+        Box::new(clipped.flat_map(|range| table.records.range(range).map(|(_, record)| record)))
+    }
+
+    /// Splits `ids` into the IDs that have a record of `kind` and those that do not.
+    fn resolve(&self, kind: RecordKind, ids: &IdSet) -> (Vec<u64>, IdSet) {
+        let records = &self.table(kind).records;
+        let found: Vec<u64> = ids
+            .ranges()
+            .flat_map(|range| records.range(range.clone()).map(|(id, _)| *id))
+            .collect();
+        let not_found = ids.difference(&found.iter().copied().collect());
+        (found, not_found)
+    }
+
+    fn update_one(
+        &mut self,
+        kind: RecordKind,
+        id: u64,
+        change: &RecordChange,
+        stamp: &Stamp,
+    ) -> Result<(), RecordError> {
+        let Some(current) = self.get(kind, id) else {
+            return Ok(());
+        };
+        let fields = change.apply(&current.fields);
+        fields.check().map_err(RecordError::Rule)?;
+        self.check_against_others(kind, Some(id), &fields)?;
+
+        let record = Record {
+            fields,
+            modified: stamp.clone(),
+            ..(*current).clone()
+        };
+        self.remove(kind, id);
+        self.insert(Arc::new(record));
+        Ok(())
+    }
+
+    /// Checks the rules that involve other records: unique titles, IP overlap
+    /// within the kind, disconnected ESXi against Unix records, and the vCenter
+    /// record that `login_type=vcenter` relies on. `own_id` is the record being
+    /// updated, which never conflicts with itself.
+    fn check_against_others(
+        &self,
+        kind: RecordKind,
+        own_id: Option<u64>,
+        fields: &RecordFields,
+    ) -> Result<(), RecordError> {
+        let table = self.table(kind);
+        if let Some(&other_id) = table.titles.get(&fields.title) {
+            if Some(other_id) != own_id {
+                return Err(RecordError::DuplicateTitle {
+                    title: fields.title.clone(),
+                    other_id,
+                });
+            }
+        }
+
+        let mut report = ConflictReport::default();
+        self.find_conflicts(kind, own_id, fields, &mut report, |_| true);
+        if kind == RecordKind::Vmware && fields.is_disconnect {
+            self.find_conflicts(RecordKind::Unix, None, fields, &mut report, |_| true);
+        }
+        if kind == RecordKind::Unix {
+            let disconnected = |r: &Record| r.fields.is_disconnect;
+            self.find_conflicts(RecordKind::Vmware, None, fields, &mut report, disconnected);
+        }
+        if !report.conflicts.is_empty() {
+            report.conflicts.sort_by_key(|c| *c.range.start());
+            return Err(RecordError::IpConflicts {
+                conflicts: report.conflicts,
+                truncated: report.truncated,
+            });
+        }
+
+        let needs_vcenter = kind == RecordKind::Vmware
+            && fields.login_type == LoginType::Vcenter
+            && self.settings.require_vcenter_record;
+        if needs_vcenter && self.table(RecordKind::Vcenter).records.is_empty() {
+            return Err(RecordError::NoVcenterRecord);
+        }
+        Ok(())
+    }
+
+    /// Adds to `report` the records of `kind` (other than `own_id`, and only
+    /// those `applies` accepts) whose IPs overlap `fields.ips`. Each lookup is
+    /// an interval-map query, so the cost is logarithmic plus the overlaps found.
+    fn find_conflicts(
+        &self,
+        kind: RecordKind,
+        own_id: Option<u64>,
+        fields: &RecordFields,
+        report: &mut ConflictReport,
+        applies: impl Fn(&Record) -> bool,
+    ) {
+        let table = self.table(kind);
+        for range in fields.ips.ranges() {
+            for (held, &other_id) in table.ips.overlapping(range) {
+                if Some(other_id) == own_id {
+                    continue;
+                }
+                let Some(other) = table.records.get(&other_id) else {
+                    continue;
+                };
+                if !applies(other) {
+                    continue;
+                }
+                if report.conflicts.len() == MAX_REPORTED_CONFLICTS {
+                    report.truncated = true;
+                    return;
+                }
+                let start = (*held.start()).max(*range.start());
+                let end = (*held.end()).min(*range.end());
+                report.conflicts.push(IpConflict {
+                    range: start..=end,
+                    other_id,
+                    other_title: other.fields.title.clone(),
+                    other_kind: kind,
+                });
+            }
+        }
+    }
+
+    fn insert(&mut self, record: Arc<Record>) {
+        let table = self.table_mut(record.kind);
+        table.titles.insert(record.fields.title.clone(), record.id);
+        for range in record.fields.ips.ranges() {
+            table.ips.insert(range.clone(), record.id);
+        }
+        table.records.insert(record.id, record);
+    }
+
+    fn remove(&mut self, kind: RecordKind, id: u64) {
+        let table = self.table_mut(kind);
+        let Some(record) = table.records.remove(&id) else {
+            return;
+        };
+        table.titles.remove(&record.fields.title);
+        for range in record.fields.ips.ranges() {
+            table.ips.remove(range.clone());
+        }
+    }
+}
+
+#[derive(Default)]
+struct ConflictReport {
+    conflicts: Vec<IpConflict>,
+    truncated: bool,
+}
+
+fn matches_filters(record: &Record, query: &ListQuery) -> bool {
+    if let Some(ids) = &query.ids {
+        if !ids.contains(record.id) {
+            return false;
+        }
+    }
+    if let Some(text) = &query.comments {
+        let comments = record.fields.comments.as_deref().unwrap_or("");
+        if !comments.contains(text.as_str()) {
+            return false;
+        }
+    }
+    true
+}

@@ -1,0 +1,174 @@
+//! Serving the app: the blocking `serve` the binary uses, and the in-process
+//! [`MockServer`] handle for tests.
+
+use std::future::Future;
+use std::io;
+use std::net::SocketAddr;
+
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+
+use crate::app;
+use crate::settings::Settings;
+use crate::state::AppState;
+
+/// Binds `settings.listen` and serves until `shutdown` completes, then lets
+/// requests in flight finish.
+pub async fn serve(
+    settings: Settings,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> io::Result<()> {
+    let listener = TcpListener::bind(settings.listen).await?;
+    serve_on(listener, settings, shutdown).await
+}
+
+async fn serve_on(
+    listener: TcpListener,
+    settings: Settings,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> io::Result<()> {
+    let router = app::router(AppState::new(settings));
+    axum::serve(listener, router)
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+/// A mock Qualys server running inside the current tokio runtime. It stops
+/// when the handle is dropped.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let server = qualys_mock::MockServer::start().await;
+/// assert!(server.uri().starts_with("http://127.0.0.1:"));
+/// # }
+/// ```
+pub struct MockServer {
+    address: SocketAddr,
+    shutdown: Option<oneshot::Sender<()>>,
+}
+
+impl MockServer {
+    /// Starts a server with default settings on a free port of 127.0.0.1.
+    ///
+    /// # Panics
+    /// When no port can be bound, which leaves a test nothing to do.
+    pub async fn start() -> MockServer {
+        MockServer::builder().start().await
+    }
+
+    /// Returns a builder for a server with non-default settings.
+    pub fn builder() -> MockServerBuilder {
+        MockServerBuilder {
+            settings: Settings {
+                listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+                ..Settings::default()
+            },
+        }
+    }
+
+    /// The base URI, such as `http://127.0.0.1:38121`.
+    pub fn uri(&self) -> String {
+        format!("http://{}", self.address)
+    }
+
+    /// The address the server listens on.
+    pub fn address(&self) -> SocketAddr {
+        self.address
+    }
+
+    /// The full URL of `path`, which starts with `/`.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.uri())
+    }
+}
+
+impl Drop for MockServer {
+    fn drop(&mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            // The server task may already be gone with its runtime; then
+            // there is nothing left to stop.
+            let _ = shutdown.send(());
+        }
+    }
+}
+
+/// Settings for a [`MockServer`] before it starts.
+pub struct MockServerBuilder {
+    settings: Settings,
+}
+
+impl MockServerBuilder {
+    /// Replaces every setting at once.
+    pub fn settings(mut self, settings: Settings) -> Self {
+        self.settings = settings;
+        self
+    }
+
+    /// Sets the listen address; the default is `127.0.0.1:0`, a free port.
+    pub fn listen(mut self, address: SocketAddr) -> Self {
+        self.settings.listen = address;
+        self
+    }
+
+    /// Sets the ID of the first record.
+    pub fn id_start(mut self, id: u64) -> Self {
+        self.settings.id_start = id;
+        self
+    }
+
+    /// Sets how many records one list response holds.
+    pub fn page_size(mut self, records: usize) -> Self {
+        self.settings.page_size = records;
+        self
+    }
+
+    /// Turns the networks feature on with these network IDs.
+    pub fn networks(mut self, ids: impl IntoIterator<Item = u64>) -> Self {
+        self.settings.networks = Some(ids.into_iter().collect());
+        self
+    }
+
+    /// Sets whether `login_type=vcenter` needs an existing vCenter record.
+    pub fn require_vcenter_record(mut self, required: bool) -> Self {
+        self.settings.require_vcenter_record = required;
+        self
+    }
+
+    /// Sets the base URL that DOCTYPE and paging URLs start with.
+    pub fn base_url(mut self, url: impl Into<String>) -> Self {
+        self.settings.base_url = Some(url.into());
+        self
+    }
+
+    /// Starts the server and returns once it accepts connections.
+    ///
+    /// # Panics
+    /// When the listen address cannot be bound; see [`Self::try_start`].
+    pub async fn start(self) -> MockServer {
+        match self.try_start().await {
+            Ok(server) => server,
+            Err(error) => panic!("qualys-mock failed to bind its listen address: {error}"),
+        }
+    }
+
+    /// Starts the server, returning the bind error instead of panicking.
+    pub async fn try_start(self) -> io::Result<MockServer> {
+        let listener = TcpListener::bind(self.settings.listen).await?;
+        let address = listener.local_addr()?;
+        let (shutdown, stopped) = oneshot::channel::<()>();
+        let settings = self.settings;
+        tokio::spawn(async move {
+            let stop = async move {
+                let _ = stopped.await;
+            };
+            if let Err(error) = serve_on(listener, settings, stop).await {
+                tracing::error!(%error, "qualys-mock server stopped with an error");
+            }
+        });
+        Ok(MockServer {
+            address,
+            shutdown: Some(shutdown),
+        })
+    }
+}

@@ -1,0 +1,142 @@
+//! XML writers, one per Qualys document. Each writes straight into a byte
+//! buffer with quick-xml; none of them sees a lock or an HTTP type.
+//!
+//! Every document starts with the XML declaration and an external DOCTYPE that
+//! points at the DTD on the mock's own base URL. No document carries an
+//! internal DTD subset or entity declaration, which hardened parsers reject.
+
+pub(crate) mod batch_return;
+pub(crate) mod record_list;
+pub(crate) mod simple_return;
+
+use quick_xml::events::{BytesEnd, BytesStart, BytesText, Event};
+use quick_xml::Writer;
+
+/// What every document needs besides its payload.
+#[derive(Clone, Debug)]
+pub(crate) struct DocContext {
+    /// Scheme, host and port the DOCTYPE URLs start with, without a trailing slash.
+    pub(crate) base_url: String,
+    /// The response time, already formatted as `YYYY-MM-DDTHH:MM:SSZ`.
+    pub(crate) datetime: String,
+    /// The REQUEST element to write, when the client sent `echo_request=1`.
+    pub(crate) echo: Option<RequestEcho>,
+}
+
+/// The REQUEST element of `echo_request=1`.
+#[derive(Clone, Debug)]
+pub(crate) struct RequestEcho {
+    /// The login that made the call.
+    pub(crate) user_login: String,
+    /// The URL of the call without its query.
+    pub(crate) resource: String,
+    /// Parameters in the order sent, secrets already masked.
+    pub(crate) params: Vec<(String, String)>,
+}
+
+/// A document being written.
+pub(crate) struct Doc {
+    writer: Writer<Vec<u8>>,
+}
+
+impl Doc {
+    /// Starts a document: the declaration, then a DOCTYPE naming `root` and the
+    /// DTD at `dtd_path` under the base URL.
+    pub(crate) fn new(ctx: &DocContext, root: &str, dtd_path: &str) -> Doc {
+        let mut buf = Vec::with_capacity(1024);
+        buf.extend_from_slice(b"<?xml version=\"1.0\" encoding=\"UTF-8\" ?>\n");
+        let mut writer = Writer::new_with_indent(buf, b' ', 0);
+        let doctype = format!("{root} SYSTEM \"{}{dtd_path}\"", ctx.base_url);
+        writer
+            .write_event(Event::DocType(BytesText::from_escaped(doctype)))
+            .ok();
+        Doc { writer }
+    }
+
+    /// Opens an element that holds other elements.
+    pub(crate) fn open(&mut self, name: &str) {
+        self.event(Event::Start(BytesStart::new(name)));
+    }
+
+    /// Closes the element `name`.
+    pub(crate) fn close(&mut self, name: &str) {
+        self.event(Event::End(BytesEnd::new(name)));
+    }
+
+    /// Writes `<name>text</name>`.
+    pub(crate) fn leaf(&mut self, name: &str, text: &str) {
+        self.open(name);
+        self.event(Event::Text(BytesText::from_escaped(escape_text(text))));
+        self.close(name);
+    }
+
+    /// Writes the REQUEST element when the context carries one.
+    pub(crate) fn request_echo(&mut self, ctx: &DocContext) {
+        let Some(echo) = &ctx.echo else {
+            return;
+        };
+        self.open("REQUEST");
+        self.leaf("DATETIME", &ctx.datetime);
+        self.leaf("USER_LOGIN", &echo.user_login);
+        self.leaf("RESOURCE", &echo.resource);
+        if !echo.params.is_empty() {
+            self.open("PARAM_LIST");
+            for (key, value) in &echo.params {
+                self.open("PARAM");
+                self.leaf("KEY", key);
+                self.leaf("VALUE", value);
+                self.close("PARAM");
+            }
+            self.close("PARAM_LIST");
+        }
+        self.close("REQUEST");
+    }
+
+    /// Ends the document and returns its bytes.
+    pub(crate) fn finish(self) -> Vec<u8> {
+        let mut buf = self.writer.into_inner();
+        buf.push(b'\n');
+        buf
+    }
+
+    fn event(&mut self, event: Event<'_>) {
+        // Writing into a Vec cannot fail, so the io::Result carries no information.
+        self.writer.write_event(event).ok();
+    }
+}
+
+/// Escapes text for element content. Besides the markup characters, it writes
+/// a carriage return as `&#13;` so parsers do not fold it into a line feed, and
+/// replaces characters that XML 1.0 forbids even when escaped with U+FFFD.
+pub(crate) fn escape_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for ch in text.chars() {
+        match ch {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '\r' => out.push_str("&#13;"),
+            '\t' | '\n' => out.push(ch),
+            c if is_xml_char(c) => out.push(c),
+            _ => out.push('\u{FFFD}'),
+        }
+    }
+    out
+}
+
+/// Whether XML 1.0 allows `ch` in a document.
+pub(crate) fn is_xml_char(ch: char) -> bool {
+    matches!(ch, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_markup_and_control_characters() {
+        let escaped = escape_text("a<b>&c\rd\u{1}e\u{FFFF}");
+
+        assert_eq!(escaped, "a&lt;b&gt;&amp;c&#13;d\u{FFFD}e\u{FFFD}");
+    }
+}
