@@ -1,0 +1,9 @@
+//! End-to-end tests: each starts a real mock on a random loopback port and
+//! talks to it over HTTP; every XML reply is checked with xmllint.
+
+#![allow(unreachable_pub)]
+
+mod support;
+
+mod basics;
+mod lifecycle;
