@@ -33,7 +33,9 @@ async fn spec_curl_example_creates_a_record() {
     std::fs::remove_dir_all(&dir).ok();
 
     assert!(head.starts_with("HTTP/1.1 200"), "status line: {head}");
-    assert!(head.to_ascii_lowercase().contains("content-type: text/xml;charset=utf-8"));
+    assert!(head
+        .to_ascii_lowercase()
+        .contains("content-type: text/xml;charset=utf-8"));
     xmllint_valid(&body, "batch_return.dtd");
     assert_eq!(texts(&body, "TEXT"), ["Successfully Created"]);
     assert_eq!(texts(&body, "ID"), ["1"]);
@@ -71,7 +73,11 @@ async fn malformed_credentials_get_401() {
         let reply = send(request).await;
 
         assert_eq!(reply.status, 401, "Authorization: {value}");
-        assert_eq!(reply.code().as_deref(), Some("2000"), "Authorization: {value}");
+        assert_eq!(
+            reply.code().as_deref(),
+            Some("2000"),
+            "Authorization: {value}"
+        );
     }
 }
 
@@ -82,13 +88,23 @@ async fn missing_requested_with_is_rejected() {
         .client
         .post(mock.server.url(VMWARE))
         .basic_auth("u", Some("p"))
-        .form(&[("action", "create"), ("title", "t"), ("username", "u"), ("password", "p"), ("ips", "10.0.0.1")]);
+        .form(&[
+            ("action", "create"),
+            ("title", "t"),
+            ("username", "u"),
+            ("password", "p"),
+            ("ips", "10.0.0.1"),
+        ]);
 
     let reply = send(request).await;
 
     assert_eq!(reply.status, 400);
     assert_eq!(reply.code().as_deref(), Some("1903"));
-    assert!(reply.text().contains("X-Requested-With"), "{}", reply.text());
+    assert!(
+        reply.text().contains("X-Requested-With"),
+        "{}",
+        reply.text()
+    );
     assert_eq!(mock.list_vmware(&[]).await.texts("ID").len(), 0);
 }
 
@@ -97,7 +113,11 @@ async fn query_and_body_merge_whatever_the_content_type() {
     let mock = Mock::start().await;
     let request = mock
         .request(reqwest::Method::POST, VMWARE)
-        .query(&[("action", "create"), ("title", "from-query"), ("ips", "10.1.1.1")])
+        .query(&[
+            ("action", "create"),
+            ("title", "from-query"),
+            ("ips", "10.1.1.1"),
+        ])
         .header("Content-Type", "application/json")
         .body("username=root&password=pw");
 
@@ -113,7 +133,9 @@ async fn query_and_body_merge_whatever_the_content_type() {
 async fn path_without_trailing_slash_is_served() {
     let mock = Mock::start().await;
 
-    let reply = mock.get("/api/2.0/fo/auth/vmware", &[("action", "list")]).await;
+    let reply = mock
+        .get("/api/2.0/fo/auth/vmware", &[("action", "list")])
+        .await;
 
     assert_eq!(reply.status, 200);
     assert_eq!(reply.root(), "AUTH_VMWARE_LIST_OUTPUT");
@@ -125,10 +147,22 @@ async fn dtds_are_served_at_their_doctype_urls() {
     let cases = [
         ("/api/2.0/batch_return.dtd", "batch_return.dtd"),
         ("/api/2.0/simple_return.dtd", "simple_return.dtd"),
-        ("/api/2.0/fo/auth/vmware/auth_vmware_list_output.dtd", "auth_vmware_list_output.dtd"),
-        ("/api/2.0/fo/auth/vmware/dtd/auth_list_output.dtd", "auth_vmware_list_output.dtd"),
-        ("/api/2.0/fo/auth/unix/auth_unix_list_output.dtd", "auth_unix_list_output.dtd"),
-        ("/api/2.0/fo/auth/vcenter/auth_vcenter_list_output.dtd", "auth_vcenter_list_output.dtd"),
+        (
+            "/api/2.0/fo/auth/vmware/auth_vmware_list_output.dtd",
+            "auth_vmware_list_output.dtd",
+        ),
+        (
+            "/api/2.0/fo/auth/vmware/dtd/auth_list_output.dtd",
+            "auth_vmware_list_output.dtd",
+        ),
+        (
+            "/api/2.0/fo/auth/unix/auth_unix_list_output.dtd",
+            "auth_unix_list_output.dtd",
+        ),
+        (
+            "/api/2.0/fo/auth/vcenter/auth_vcenter_list_output.dtd",
+            "auth_vcenter_list_output.dtd",
+        ),
     ];
 
     for (path, file) in cases {
@@ -160,14 +194,18 @@ async fn configured_base_url_is_used_in_doctype() {
 
     let reply = mock.list_vmware(&[]).await;
 
-    assert!(reply.body.contains("SYSTEM \"http://qualys-mock:8080/api/2.0/fo/auth/vmware/"));
+    assert!(reply
+        .body
+        .contains("SYSTEM \"http://qualys-mock:8080/api/2.0/fo/auth/vmware/"));
 }
 
 #[tokio::test]
 async fn unknown_api_path_gets_xml_404() {
     let mock = Mock::start().await;
 
-    let reply = mock.get("/api/2.0/fo/nothing/here/", &[("action", "list")]).await;
+    let reply = mock
+        .get("/api/2.0/fo/nothing/here/", &[("action", "list")])
+        .await;
 
     assert_eq!(reply.status, 404);
     assert_eq!(reply.root(), "SIMPLE_RETURN");
@@ -178,7 +216,11 @@ async fn unknown_api_path_gets_xml_404() {
 async fn unsupported_method_gets_xml_error() {
     let mock = Mock::start().await;
 
-    let reply = send(mock.request(reqwest::Method::PUT, VMWARE).query(&[("action", "list")])).await;
+    let reply = send(
+        mock.request(reqwest::Method::PUT, VMWARE)
+            .query(&[("action", "list")]),
+    )
+    .await;
 
     assert_eq!(reply.status, 405);
     assert_eq!(reply.code().as_deref(), Some("1908"));
@@ -191,6 +233,10 @@ async fn timestamps_use_qualys_format() {
     let reply = mock.list_vmware(&[]).await;
 
     let datetime = &reply.texts("DATETIME")[0];
-    let format = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
-    assert!(time::PrimitiveDateTime::parse(datetime, format).is_ok(), "{datetime}");
+    let format =
+        time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
+    assert!(
+        time::PrimitiveDateTime::parse(datetime, format).is_ok(),
+        "{datetime}"
+    );
 }

@@ -78,7 +78,9 @@ impl Mock {
     pub async fn snapshot(&self) -> String {
         let mut all = String::new();
         for path in [VMWARE, UNIX, VCENTER] {
-            let reply = self.get(path, &[("action", "list"), ("details", "All")]).await;
+            let reply = self
+                .get(path, &[("action", "list"), ("details", "All")])
+                .await;
             assert_eq!(reply.status, 200, "{}", reply.body);
             all.push_str(&strip_datetimes(&reply.body));
         }
@@ -139,13 +141,22 @@ impl Reply {
 
     /// Checks the body against the DTD that its root element names.
     pub fn validate(&self) {
-        assert_eq!(self.content_type, "text/xml;charset=UTF-8", "body: {}", self.body);
+        assert_eq!(
+            self.content_type, "text/xml;charset=UTF-8",
+            "body: {}",
+            self.body
+        );
         assert!(
-            self.body.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\" ?>\n<!DOCTYPE "),
+            self.body
+                .starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\" ?>\n<!DOCTYPE "),
             "missing XML declaration or DOCTYPE: {}",
             self.body
         );
-        assert!(!self.body.contains("<!ENTITY"), "entity declaration in {}", self.body);
+        assert!(
+            !self.body.contains("<!ENTITY"),
+            "entity declaration in {}",
+            self.body
+        );
         let root = self.root();
         let dtd = dtd_for_root(&root).unwrap_or_else(|| panic!("no DTD for root {root}"));
         xmllint_valid(&self.body, dtd);
@@ -227,7 +238,9 @@ fn resolve_reference(name: &str) -> String {
         "quot" => "\"".into(),
         "apos" => "'".into(),
         _ => {
-            let code = name.strip_prefix("#x").map(|h| u32::from_str_radix(h, 16))
+            let code = name
+                .strip_prefix("#x")
+                .map(|h| u32::from_str_radix(h, 16))
                 .or_else(|| name.strip_prefix('#').map(str::parse::<u32>))
                 .expect("known reference")
                 .expect("numeric reference");
