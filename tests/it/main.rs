@@ -7,4 +7,6 @@ mod support;
 
 mod basics;
 mod lifecycle;
+mod listing;
+mod records;
 mod rules;
