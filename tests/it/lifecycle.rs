@@ -63,7 +63,7 @@ async fn round_trip_never_shows_the_password() {
         .await;
     assert_eq!(updated.status, 200, "{}", updated.body);
     assert_eq!(updated.texts("TEXT"), ["Successfully Updated"]);
-    assert_eq!(updated.texts("ID"), [id.clone()]);
+    assert_eq!(updated.texts("ID"), [id.as_str()]);
     bodies.push(updated.body);
 
     let listed = mock.list_vmware(&[("details", "All")]).await;
@@ -79,7 +79,7 @@ async fn round_trip_never_shows_the_password() {
         .await;
     assert_eq!(deleted.status, 200);
     assert_eq!(deleted.texts("TEXT"), ["Successfully Deleted"]);
-    assert_eq!(deleted.texts("ID"), [id.clone()]);
+    assert_eq!(deleted.texts("ID"), [id.as_str()]);
     bodies.push(deleted.body);
 
     let listed = mock.list_vmware(&[]).await;
