@@ -425,3 +425,264 @@ fn matches_filters(record: &Record, query: &ListQuery) -> bool {
     }
     true
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::{BTreeMap, BTreeSet};
+
+    use proptest::prelude::*;
+    use time::OffsetDateTime;
+
+    use super::*;
+    use crate::domain::change::IpChange;
+    use crate::domain::ip_set::IpSet;
+    use crate::domain::record::{LoginType, Secret};
+
+    /// A record in the naive model: a title and the set of its addresses.
+    #[derive(Clone, Debug, PartialEq, Eq)]
+    struct ModelRecord {
+        title: String,
+        ips: BTreeSet<u32>,
+    }
+
+    #[derive(Clone, Debug)]
+    enum Op {
+        Create {
+            title: u8,
+            ips: Vec<(u32, u32)>,
+        },
+        Retitle {
+            ids: (u64, u64),
+            title: u8,
+        },
+        AddIps {
+            ids: (u64, u64),
+            ips: Vec<(u32, u32)>,
+        },
+        RemoveIps {
+            ids: (u64, u64),
+            ips: Vec<(u32, u32)>,
+        },
+        Delete {
+            ids: (u64, u64),
+        },
+    }
+
+    fn ranges() -> impl Strategy<Value = Vec<(u32, u32)>> {
+        prop::collection::vec((0u32..40, 0u32..4), 1..3)
+    }
+
+    fn id_range() -> impl Strategy<Value = (u64, u64)> {
+        (1u64..12, 0u64..3).prop_map(|(start, width)| (start, start + width))
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            3 => (0u8..5, ranges()).prop_map(|(title, ips)| Op::Create { title, ips }),
+            1 => (id_range(), 0u8..5).prop_map(|(ids, title)| Op::Retitle { ids, title }),
+            1 => (id_range(), ranges()).prop_map(|(ids, ips)| Op::AddIps { ids, ips }),
+            1 => (id_range(), ranges()).prop_map(|(ids, ips)| Op::RemoveIps { ids, ips }),
+            1 => id_range().prop_map(|ids| Op::Delete { ids }),
+        ]
+    }
+
+    fn ip_set(ranges: &[(u32, u32)]) -> IpSet {
+        ranges.iter().map(|&(s, w)| s..=s + w).collect()
+    }
+
+    fn addresses(ranges: &[(u32, u32)]) -> BTreeSet<u32> {
+        ranges.iter().flat_map(|&(s, w)| s..=s + w).collect()
+    }
+
+    fn stamp() -> Stamp {
+        Stamp {
+            at: OffsetDateTime::UNIX_EPOCH,
+            by: "model".to_owned(),
+        }
+    }
+
+    fn fields(title: u8, ips: IpSet) -> RecordFields {
+        RecordFields {
+            title: format!("t{title}"),
+            username: "u".to_owned(),
+            password: Some(Secret::new("p")),
+            login_type: LoginType::Basic,
+            vault: None,
+            port: Some(443),
+            ssl_verify: None,
+            hosts: Vec::new(),
+            is_disconnect: false,
+            ips,
+            comments: None,
+            network_id: None,
+        }
+    }
+
+    /// Whether `candidate` may be stored beside every model record but `own`.
+    fn fits(model: &BTreeMap<u64, ModelRecord>, own: Option<u64>, candidate: &ModelRecord) -> bool {
+        model
+            .iter()
+            .filter(|(id, _)| Some(**id) != own)
+            .all(|(_, other)| {
+                other.title != candidate.title && other.ips.is_disjoint(&candidate.ips)
+            })
+    }
+
+    fn apply_to_model(model: &mut BTreeMap<u64, ModelRecord>, next_id: &mut u64, op: &Op) {
+        let (ids, edit): ((u64, u64), Box<dyn Fn(&mut ModelRecord)>) = match op {
+            Op::Create { title, ips } => {
+                let record = ModelRecord {
+                    title: format!("t{title}"),
+                    ips: addresses(ips),
+                };
+                if fits(model, None, &record) {
+                    model.insert(*next_id, record);
+                    *next_id += 1;
+                }
+                return;
+            }
+            Op::Delete { ids } => {
+                model.retain(|id, _| !(ids.0..=ids.1).contains(id));
+                return;
+            }
+            Op::Retitle { ids, title } => {
+                let title = format!("t{title}");
+                (
+                    *ids,
+                    Box::new(move |r: &mut ModelRecord| r.title = title.clone()),
+                )
+            }
+            Op::AddIps { ids, ips } => {
+                let add = addresses(ips);
+                (
+                    *ids,
+                    Box::new(move |r: &mut ModelRecord| r.ips.extend(add.iter().copied())),
+                )
+            }
+            Op::RemoveIps { ids, ips } => {
+                let remove = addresses(ips);
+                (
+                    *ids,
+                    Box::new(move |r: &mut ModelRecord| r.ips.retain(|ip| !remove.contains(ip))),
+                )
+            }
+        };
+        let targets: Vec<u64> = model.range(ids.0..=ids.1).map(|(id, _)| *id).collect();
+        for id in targets {
+            let mut candidate = model[&id].clone();
+            edit(&mut candidate);
+            if fits(model, Some(id), &candidate) {
+                model.insert(id, candidate);
+            }
+        }
+    }
+
+    fn apply_to_store(store: &mut Store, op: &Op) {
+        let id_set = |(start, end): (u64, u64)| {
+            let mut set = IdSet::new();
+            set.insert_range(start..=end);
+            set
+        };
+        let change = match op {
+            Op::Create { title, ips } => {
+                let _ = store.create(RecordKind::Vmware, fields(*title, ip_set(ips)), stamp());
+                return;
+            }
+            Op::Delete { ids } => {
+                store.delete(RecordKind::Vmware, &id_set(*ids));
+                return;
+            }
+            Op::Retitle { title, .. } => RecordChange {
+                title: Some(format!("t{title}")),
+                ..RecordChange::default()
+            },
+            Op::AddIps { ips, .. } => RecordChange {
+                ips: Some(IpChange::Edit {
+                    add: ip_set(ips),
+                    remove: IpSet::new(),
+                }),
+                ..RecordChange::default()
+            },
+            Op::RemoveIps { ips, .. } => RecordChange {
+                ips: Some(IpChange::Edit {
+                    add: IpSet::new(),
+                    remove: ip_set(ips),
+                }),
+                ..RecordChange::default()
+            },
+        };
+        let (Op::Retitle { ids, .. } | Op::AddIps { ids, .. } | Op::RemoveIps { ids, .. }) = op
+        else {
+            return;
+        };
+        store.update(RecordKind::Vmware, &id_set(*ids), &change, &stamp());
+    }
+
+    /// Reads the store back as model records, and checks its indexes agree.
+    fn store_as_model(store: &Store) -> BTreeMap<u64, ModelRecord> {
+        let table = store.table(RecordKind::Vmware);
+        let mut out = BTreeMap::new();
+        for (id, record) in &table.records {
+            let ips: BTreeSet<u32> = record.fields.ips.ranges().flat_map(|r| r.clone()).collect();
+            assert_eq!(
+                table.titles.get(&record.fields.title),
+                Some(id),
+                "title index"
+            );
+            for ip in &ips {
+                assert_eq!(table.ips.get(ip), Some(id), "IP index for {ip}");
+            }
+            out.insert(
+                *id,
+                ModelRecord {
+                    title: record.fields.title.clone(),
+                    ips,
+                },
+            );
+        }
+        assert_eq!(table.titles.len(), out.len(), "stale title index entries");
+        let indexed: usize = table
+            .ips
+            .iter()
+            .map(|(r, _)| (r.end() - r.start() + 1) as usize)
+            .sum();
+        let held: usize = out.values().map(|r| r.ips.len()).sum();
+        assert_eq!(indexed, held, "stale IP index entries");
+        out
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(200))]
+
+        #[test]
+        fn store_matches_naive_model(ops in prop::collection::vec(op(), 1..40)) {
+            let mut store = Store::new(StoreSettings::default());
+            let mut model = BTreeMap::new();
+            let mut next_id = 1;
+
+            for op in &ops {
+                apply_to_store(&mut store, op);
+                apply_to_model(&mut model, &mut next_id, op);
+
+                prop_assert_eq!(&store_as_model(&store), &model, "after {:?}", op);
+            }
+        }
+    }
+
+    #[test]
+    fn list_pages_by_id() {
+        let mut store = Store::new(StoreSettings::default());
+        for n in 0..5u32 {
+            let ips: IpSet = [n..=n].into_iter().collect();
+            store
+                .create(RecordKind::Vmware, fields(n as u8, ips), stamp())
+                .unwrap();
+        }
+
+        let page = store.list(RecordKind::Vmware, &ListQuery::default(), 2);
+
+        let ids: Vec<u64> = page.records.iter().map(|r| r.id).collect();
+        assert_eq!(ids, [1, 2]);
+        assert_eq!(page.next_id, Some(3));
+    }
+}
