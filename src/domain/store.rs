@@ -528,8 +528,10 @@ mod tests {
             })
     }
 
+    type ModelEdit = Box<dyn Fn(&mut ModelRecord)>;
+
     fn apply_to_model(model: &mut BTreeMap<u64, ModelRecord>, next_id: &mut u64, op: &Op) {
-        let (ids, edit): ((u64, u64), Box<dyn Fn(&mut ModelRecord)>) = match op {
+        let (ids, edit): ((u64, u64), ModelEdit) = match op {
             Op::Create { title, ips } => {
                 let record = ModelRecord {
                     title: format!("t{title}"),
