@@ -2,7 +2,8 @@
 
 use std::any::Any;
 
-use axum::http::{StatusCode, Uri};
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::middleware;
 use axum::response::Response;
 use axum::Router;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -11,6 +12,7 @@ use tracing::Level;
 
 use crate::api::call::{error_response, xml_response};
 use crate::api::error::ApiError;
+use crate::api::gate::gate;
 use crate::state::AppState;
 use crate::xml::record_list::format_datetime;
 use crate::xml::{simple_return, DocContext};
@@ -18,20 +20,26 @@ use crate::xml::{simple_return, DocContext};
 /// Builds the whole application: Qualys routes, DTDs, a Qualys-style answer
 /// for unknown paths, request tracing and a last-resort panic guard.
 pub(crate) fn router(state: AppState) -> Router {
-    let fallback_state = state.clone();
-    Router::new()
+    let gated = Router::new()
         .merge(crate::api::records::router())
+        .merge(crate::api::auth_list::router())
+        .merge(crate::api::about::router())
+        .route_layer(middleware::from_fn_with_state(state.clone(), gate));
+    let fallback_state = state.clone();
+    let method_state = state.clone();
+    Router::new()
+        .merge(gated)
+        .merge(crate::api::session::router())
         .merge(crate::api::dtd::router())
-        .fallback(move |uri: Uri, headers: axum::http::HeaderMap| {
-            let state = fallback_state.clone();
-            async move {
-                let ctx = DocContext {
-                    base_url: state.base_url(&headers),
-                    datetime: format_datetime(state.now()),
-                    echo: None,
-                };
-                error_response(&ctx, &ApiError::UnknownPath(uri.path().to_owned()))
-            }
+        .fallback(move |uri: Uri, headers: HeaderMap| {
+            let ctx = fallback_state.doc_context(&headers, None);
+            let error = ApiError::UnknownPath(uri.path().to_owned());
+            async move { error_response(&ctx, &error) }
+        })
+        .method_not_allowed_fallback(move |method: Method, headers: HeaderMap| {
+            let ctx = method_state.doc_context(&headers, None);
+            let error = ApiError::UnsupportedMethod(method.to_string());
+            async move { error_response(&ctx, &error) }
         })
         .with_state(state)
         .layer(CatchPanicLayer::custom(panic_response))

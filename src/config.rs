@@ -2,10 +2,11 @@
 //! variable behind it.
 
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use clap::Parser;
 
-use crate::settings::Settings;
+use crate::settings::{Settings, User};
 
 /// A local test double of the Qualys VM API for VMware authentication records.
 #[derive(Clone, Debug, Parser)]
@@ -45,6 +46,46 @@ pub struct Cli {
     #[arg(long, env = "QUALYS_MOCK_MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
     pub max_body_bytes: usize,
 
+    /// An account that may call the API, as NAME:PASSWORD; repeat the flag,
+    /// or separate accounts with commas in the variable. With none, any
+    /// credentials are accepted.
+    #[arg(
+        long = "user",
+        env = "QUALYS_MOCK_USERS",
+        value_delimiter = ',',
+        value_name = "NAME:PASSWORD"
+    )]
+    pub users: Vec<User>,
+
+    /// Lifetime of a QualysSession cookie after login, in seconds.
+    #[arg(
+        long,
+        env = "QUALYS_MOCK_SESSION_TIMEOUT",
+        default_value_t = 3600,
+        value_name = "SECONDS"
+    )]
+    pub session_timeout: u64,
+
+    /// Calls each user may make per rate window; off by default.
+    #[arg(long, env = "QUALYS_MOCK_RATE_LIMIT", value_name = "CALLS",
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub rate_limit: Option<u32>,
+
+    /// Length of the rate-limit window, in seconds.
+    #[arg(long, env = "QUALYS_MOCK_RATE_WINDOW", default_value_t = 3600, value_name = "SECONDS",
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub rate_window: u64,
+
+    /// Calls each user may have running at once; off by default.
+    #[arg(long, env = "QUALYS_MOCK_CONCURRENCY_LIMIT", value_name = "CALLS",
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub concurrency_limit: Option<u32>,
+
+    /// Give each login its own record store and ID sequence, so parallel test
+    /// jobs sharing one server never see each other's records.
+    #[arg(long, env = "QUALYS_MOCK_ISOLATE_USERS")]
+    pub isolate_users: bool,
+
     /// Log output format.
     #[arg(
         long,
@@ -75,6 +116,12 @@ impl Cli {
             networks: self.networks.clone(),
             require_vcenter_record: !self.no_vcenter_check,
             max_body_bytes: self.max_body_bytes,
+            users: self.users.clone(),
+            session_timeout: Duration::from_secs(self.session_timeout),
+            rate_limit: self.rate_limit,
+            rate_window: Duration::from_secs(self.rate_window),
+            concurrency_limit: self.concurrency_limit,
+            isolate_users: self.isolate_users,
         }
     }
 }

@@ -24,4 +24,4 @@ mod state;
 mod xml;
 
 pub use server::{serve, MockServer, MockServerBuilder};
-pub use settings::Settings;
+pub use settings::{Settings, User};

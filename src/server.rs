@@ -4,12 +4,13 @@
 use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
 use crate::app;
-use crate::settings::Settings;
+use crate::settings::{Settings, User};
 use crate::state::AppState;
 
 /// Binds `settings.listen` and serves until `shutdown` completes, then lets
@@ -132,6 +133,40 @@ impl MockServerBuilder {
     /// Sets whether `login_type=vcenter` needs an existing vCenter record.
     pub fn require_vcenter_record(mut self, required: bool) -> Self {
         self.settings.require_vcenter_record = required;
+        self
+    }
+
+    /// Adds an account; once any is added, only configured accounts may call.
+    pub fn user(mut self, login: impl Into<String>, password: impl Into<String>) -> Self {
+        self.settings.users.push(User {
+            login: login.into(),
+            password: password.into(),
+        });
+        self
+    }
+
+    /// Sets how long a session cookie stays valid.
+    pub fn session_timeout(mut self, lifetime: Duration) -> Self {
+        self.settings.session_timeout = lifetime;
+        self
+    }
+
+    /// Limits each user to `calls` per `window`.
+    pub fn rate_limit(mut self, calls: u32, window: Duration) -> Self {
+        self.settings.rate_limit = Some(calls);
+        self.settings.rate_window = window;
+        self
+    }
+
+    /// Limits each user to `calls` running at once.
+    pub fn concurrency_limit(mut self, calls: u32) -> Self {
+        self.settings.concurrency_limit = Some(calls);
+        self
+    }
+
+    /// Gives each login its own record store and ID sequence.
+    pub fn isolate_users(mut self, isolate: bool) -> Self {
+        self.settings.isolate_users = isolate;
         self
     }
 

@@ -1,6 +1,7 @@
 //! Server settings shared by the CLI, the library handle and the router.
 
 use std::net::SocketAddr;
+use std::time::Duration;
 
 /// Everything that shapes how the mock behaves, with defaults that match a
 /// fresh Qualys subscription as closely as is known.
@@ -22,6 +23,52 @@ pub struct Settings {
     pub require_vcenter_record: bool,
     /// The largest request body accepted, in bytes.
     pub max_body_bytes: usize,
+    /// The accounts that may log in. Empty means any user name and password
+    /// are accepted, which suits most tests.
+    pub users: Vec<User>,
+    /// How long a `QualysSession` cookie stays valid after login.
+    pub session_timeout: Duration,
+    /// Per-user call limit per window; `None` turns rate limiting off.
+    pub rate_limit: Option<u32>,
+    /// Length of the rate-limit window.
+    pub rate_window: Duration,
+    /// Per-user limit on calls running at once; `None` turns it off.
+    pub concurrency_limit: Option<u32>,
+    /// Whether each login gets its own record store and ID sequence, so
+    /// parallel test jobs sharing one server never see each other's records.
+    pub isolate_users: bool,
+}
+
+/// An account that may call the API when accounts are configured.
+#[derive(Clone, PartialEq, Eq)]
+pub struct User {
+    /// The login name.
+    pub login: String,
+    /// The password, compared exactly.
+    pub password: String,
+}
+
+impl std::fmt::Debug for User {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("User")
+            .field("login", &self.login)
+            .finish_non_exhaustive()
+    }
+}
+
+impl std::str::FromStr for User {
+    type Err = String;
+
+    /// Parses `NAME:PASSWORD`; the password may itself contain colons.
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        match value.split_once(':') {
+            Some((login, password)) if !login.is_empty() => Ok(User {
+                login: login.to_owned(),
+                password: password.to_owned(),
+            }),
+            _ => Err("expected NAME:PASSWORD with a non-empty name".to_owned()),
+        }
+    }
 }
 
 impl Default for Settings {
@@ -34,6 +81,12 @@ impl Default for Settings {
             networks: None,
             require_vcenter_record: true,
             max_body_bytes: 1024 * 1024,
+            users: Vec::new(),
+            session_timeout: Duration::from_secs(3600),
+            rate_limit: None,
+            rate_window: Duration::from_secs(3600),
+            concurrency_limit: None,
+            isolate_users: false,
         }
     }
 }

@@ -1,14 +1,19 @@
-//! Caller identification: HTTP Basic credentials and the `X-Requested-With`
-//! header that Qualys requires on every v2 call.
+//! Caller identification: HTTP Basic credentials or a `QualysSession` cookie,
+//! and the `X-Requested-With` header that Qualys requires on every v2 call.
 //!
-//! By default any user name and password are accepted, as a test double
-//! should; the login name becomes the owner of the records the caller writes.
+//! With no accounts configured, any user name and password are accepted, as a
+//! test double should; the login name becomes the owner of the records the
+//! caller writes.
 
 use axum::http::{header, HeaderMap};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 
+use crate::settings::Settings;
+use crate::state::AppState;
+
 use super::error::ApiError;
+use super::session;
 
 /// The header Qualys requires on every API call; any value is accepted.
 pub(crate) const REQUESTED_WITH: &str = "X-Requested-With";
@@ -20,9 +25,43 @@ pub(crate) struct Caller {
     pub(crate) login: String,
 }
 
-/// Reads the Basic credentials. A missing, non-Basic or undecodable
-/// `Authorization` header, or an empty user name, is rejected with 401.
-pub(crate) fn authenticate(headers: &HeaderMap) -> Result<Caller, ApiError> {
+/// Identifies the caller from Basic credentials, else from the session cookie.
+pub(crate) fn identify(state: &AppState, headers: &HeaderMap) -> Result<Caller, ApiError> {
+    if headers.contains_key(header::AUTHORIZATION) {
+        let (login, password) = basic_credentials(headers)?;
+        return check_password(&state.settings, &login, &password);
+    }
+    let token = session::session_token(headers).ok_or(ApiError::Unauthorized)?;
+    let login = state
+        .sessions
+        .lookup(&token)
+        .ok_or(ApiError::SessionInvalid)?;
+    Ok(Caller { login })
+}
+
+/// Accepts `login` when no accounts are configured, or when it names a
+/// configured account with exactly this password.
+pub(crate) fn check_password(
+    settings: &Settings,
+    login: &str,
+    password: &str,
+) -> Result<Caller, ApiError> {
+    let known = settings.users.is_empty()
+        || settings
+            .users
+            .iter()
+            .any(|user| user.login == login && user.password == password);
+    if !known {
+        return Err(ApiError::Unauthorized);
+    }
+    Ok(Caller {
+        login: login.to_owned(),
+    })
+}
+
+/// Reads the Basic credentials. A non-Basic or undecodable `Authorization`
+/// header, or an empty user name, is rejected with 401.
+fn basic_credentials(headers: &HeaderMap) -> Result<(String, String), ApiError> {
     let value = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -35,13 +74,11 @@ pub(crate) fn authenticate(headers: &HeaderMap) -> Result<Caller, ApiError> {
         .decode(encoded.trim())
         .map_err(|_| ApiError::Unauthorized)?;
     let text = String::from_utf8(decoded).map_err(|_| ApiError::Unauthorized)?;
-    let (login, _password) = text.split_once(':').ok_or(ApiError::Unauthorized)?;
+    let (login, password) = text.split_once(':').ok_or(ApiError::Unauthorized)?;
     if login.is_empty() || login.chars().any(char::is_control) {
         return Err(ApiError::Unauthorized);
     }
-    Ok(Caller {
-        login: login.to_owned(),
-    })
+    Ok((login.to_owned(), password.to_owned()))
 }
 
 /// Rejects a call without the `X-Requested-With` header.
@@ -56,6 +93,7 @@ pub(crate) fn require_requested_with(headers: &HeaderMap) -> Result<(), ApiError
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::settings::User;
 
     fn headers_with(authorization: &str) -> HeaderMap {
         let mut headers = HeaderMap::new();
@@ -64,29 +102,44 @@ mod tests {
     }
 
     #[test]
-    fn accepts_any_basic_credentials() {
-        let headers = headers_with(&format!("Basic {}", STANDARD.encode("alice:secret")));
+    fn decodes_basic_credentials() {
+        let headers = headers_with(&format!("Basic {}", STANDARD.encode("alice:se:cret")));
 
-        let caller = authenticate(&headers).unwrap();
+        let (login, password) = basic_credentials(&headers).unwrap();
 
-        assert_eq!(caller.login, "alice");
+        assert_eq!(login, "alice");
+        assert_eq!(password, "se:cret");
     }
 
     #[test]
     fn rejects_malformed_credentials() {
-        let cases = [
-            "Bearer abc",
-            "Basic !!!",
-            "Basic",
-            &format!("Basic {}", STANDARD.encode("nocolon")),
-        ];
+        let no_colon = format!("Basic {}", STANDARD.encode("nocolon"));
+        let cases = ["Bearer abc", "Basic !!!", "Basic", no_colon.as_str()];
 
         for case in cases {
             assert_eq!(
-                authenticate(&headers_with(case)),
+                basic_credentials(&headers_with(case)),
                 Err(ApiError::Unauthorized),
                 "{case}"
             );
         }
+    }
+
+    #[test]
+    fn configured_users_need_their_password() {
+        let settings = Settings {
+            users: vec!["alice:right".parse::<User>().unwrap()],
+            ..Settings::default()
+        };
+
+        assert!(check_password(&settings, "alice", "right").is_ok());
+        assert_eq!(
+            check_password(&settings, "alice", "wrong"),
+            Err(ApiError::Unauthorized)
+        );
+        assert_eq!(
+            check_password(&settings, "bob", "right"),
+            Err(ApiError::Unauthorized)
+        );
     }
 }

@@ -1,17 +1,17 @@
 //! One accepted API call: the caller, the merged parameters and the context
-//! every XML answer needs. Building it runs the checks common to every
-//! Qualys endpoint, so handlers start from a call that is already trusted.
+//! every XML answer needs. The gate in front of the route has already
+//! identified the caller and applied the limits.
 
-use axum::body::{to_bytes, Body};
+use axum::body::{to_bytes, Body, Bytes};
 use axum::extract::Request;
+use axum::http::request::Parts;
 use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 use crate::state::AppState;
-use crate::xml::record_list::format_datetime;
 use crate::xml::{simple_return, DocContext, RequestEcho};
 
-use super::auth::{self, Caller};
+use super::auth::Caller;
 use super::error::ApiError;
 use super::params::{self, Params};
 
@@ -28,30 +28,26 @@ pub(crate) struct Call {
 }
 
 impl Call {
-    /// Authenticates the request, checks the required header and method, and
-    /// reads its parameters. A rejection comes back as a finished response.
+    /// Checks the method and reads the parameters of a call the gate let
+    /// through. A rejection comes back as a finished response.
     pub(crate) async fn accept(state: &AppState, request: Request) -> Result<Call, Response> {
         let (parts, body) = request.into_parts();
-        let mut ctx = DocContext {
-            base_url: state.base_url(&parts.headers),
-            datetime: format_datetime(state.now()),
-            echo: None,
-        };
+        let mut ctx = state.doc_context(&parts.headers, None);
         let reject = |ctx: &DocContext, error: ApiError| error_response(ctx, &error);
 
-        let caller = auth::authenticate(&parts.headers).map_err(|e| reject(&ctx, e))?;
-        auth::require_requested_with(&parts.headers).map_err(|e| reject(&ctx, e))?;
+        let Some(caller) = parts.extensions.get::<Caller>().cloned() else {
+            return Err(reject(&ctx, ApiError::Unauthorized));
+        };
         if parts.method != Method::GET && parts.method != Method::POST {
             return Err(reject(
                 &ctx,
                 ApiError::UnsupportedMethod(parts.method.to_string()),
             ));
         }
-        let body = read_body(body, state.settings.max_body_bytes)
+        let params = read_params(&parts, body, state.settings.max_body_bytes)
             .await
             .map_err(|e| reject(&ctx, e))?;
 
-        let params = Params::from_parts(parts.uri.query(), &body);
         let echo = params::flag(&params, "echo_request").map_err(|e| reject(&ctx, e))?;
         if echo == Some(true) {
             ctx.echo = Some(RequestEcho {
@@ -85,6 +81,17 @@ impl Call {
     }
 }
 
+/// Reads the body (up to `limit` bytes) and merges its parameters with the
+/// query string's.
+pub(crate) async fn read_params(
+    parts: &Parts,
+    body: Body,
+    limit: usize,
+) -> Result<Params, ApiError> {
+    let body = read_body(body, limit).await?;
+    Ok(Params::from_parts(parts.uri.query(), &body))
+}
+
 /// Wraps an XML document in a response with the Qualys content type.
 pub(crate) fn xml_response(status: StatusCode, body: Vec<u8>) -> Response {
     let content_type = HeaderValue::from_static(XML_CONTENT_TYPE);
@@ -94,9 +101,10 @@ pub(crate) fn xml_response(status: StatusCode, body: Vec<u8>) -> Response {
 /// Renders an error as SIMPLE_RETURN with its HTTP status. A 401 also names
 /// the Basic scheme, so HTTP clients know to send credentials.
 pub(crate) fn error_response(ctx: &DocContext, error: &ApiError) -> Response {
-    let body = simple_return::render(ctx, Some(error.code()), &error.to_string(), &[]);
+    let items = error.items();
+    let body = simple_return::render(ctx, Some(error.code()), &error.to_string(), &items);
     let mut response = xml_response(error.status(), body);
-    if *error == ApiError::Unauthorized {
+    if error.status() == StatusCode::UNAUTHORIZED {
         let challenge = HeaderValue::from_static("Basic realm=\"Qualys API\"");
         response
             .headers_mut()
@@ -105,7 +113,7 @@ pub(crate) fn error_response(ctx: &DocContext, error: &ApiError) -> Response {
     response
 }
 
-async fn read_body(body: Body, limit: usize) -> Result<axum::body::Bytes, ApiError> {
+async fn read_body(body: Body, limit: usize) -> Result<Bytes, ApiError> {
     // NOTE: a body that fails to arrive whole (a client that hangs up mid-way)
     // is reported as too large too; either way the client cannot be answered.
     to_bytes(body, limit)

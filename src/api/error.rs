@@ -14,6 +14,15 @@ pub(crate) enum ApiError {
     /// No usable Basic credentials.
     #[error("Bad Login/Password")]
     Unauthorized,
+    /// A `QualysSession` cookie that names no live session.
+    #[error("Session not found or expired; log in again")]
+    SessionInvalid,
+    /// Too many calls by this user are running.
+    #[error("This API cannot be run again until {0} currently running instance(s) have finished")]
+    ConcurrencyLimit(u32),
+    /// Too many calls by this user in the current window.
+    #[error("This API cannot be run again for another {0} second(s)")]
+    RateLimit(u64),
     /// A header Qualys requires on every call is absent.
     #[error("Missing required header: {0}")]
     MissingHeader(&'static str),
@@ -65,7 +74,8 @@ impl ApiError {
     /// The HTTP status Qualys answers with.
     pub(crate) fn status(&self) -> StatusCode {
         match self {
-            ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
+            ApiError::Unauthorized | ApiError::SessionInvalid => StatusCode::UNAUTHORIZED,
+            ApiError::ConcurrencyLimit(_) | ApiError::RateLimit(_) => StatusCode::CONFLICT,
             ApiError::UnsupportedMethod(_) => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::BodyTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnknownPath(_) => StatusCode::NOT_FOUND,
@@ -76,7 +86,11 @@ impl ApiError {
     /// The Qualys error code written in RESPONSE/CODE.
     pub(crate) fn code(&self) -> u32 {
         match self {
-            ApiError::Unauthorized => 2000,
+            // NOTE: the code for an expired session is not documented; the
+            // bad-login code is the closest documented one.
+            ApiError::Unauthorized | ApiError::SessionInvalid => 2000,
+            ApiError::ConcurrencyLimit(_) => 1960,
+            ApiError::RateLimit(_) => 1965,
             ApiError::UnknownParams(_) => 1901,
             // NOTE: the code Qualys sends for a missing X-Requested-With header
             // is not documented; 1903 (missing required input) is a best guess.
@@ -87,6 +101,15 @@ impl ApiError {
             ApiError::WrongMethod { .. } | ApiError::UnsupportedMethod(_) => 1908,
             ApiError::AtLeastOne(_) => 1922,
             ApiError::UnknownPath(_) => 1901,
+        }
+    }
+
+    /// The ITEM_LIST entries that go with the error.
+    pub(crate) fn items(&self) -> Vec<(&'static str, String)> {
+        match self {
+            ApiError::ConcurrencyLimit(calls) => vec![("CALLS_TO_FINISH", calls.to_string())],
+            ApiError::RateLimit(seconds) => vec![("SECONDS_TO_WAIT", seconds.to_string())],
+            _ => Vec::new(),
         }
     }
 

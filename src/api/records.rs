@@ -68,7 +68,9 @@ fn create(state: &AppState, kind: RecordKind, call: &Call) -> Result<Response, A
 
     let change = record_params::read_change(&call.params, field_context(state, kind))?;
     let fields = record_params::fields_for_create(change, kind, &call.params)?;
-    let result = state.store.write().create(kind, fields, stamp(state, call));
+    let result = call_store(state, call)
+        .write()
+        .create(kind, fields, stamp(state, call));
 
     let (status, batch) = match result {
         Ok(id) => (
@@ -117,8 +119,7 @@ fn update(state: &AppState, kind: RecordKind, call: &Call) -> Result<Response, A
     if change.is_empty() {
         return Err(ApiError::AtLeastOne(changeable));
     }
-    let outcome = state
-        .store
+    let outcome = call_store(state, call)
         .write()
         .update(kind, &ids, &change, &stamp(state, call));
 
@@ -137,7 +138,7 @@ fn delete(state: &AppState, kind: RecordKind, call: &Call) -> Result<Response, A
     call.params.reject_unknown(&allowed)?;
 
     let ids = params::ids(&call.params, "ids")?.ok_or(ApiError::MissingParams(vec!["ids"]))?;
-    let outcome = state.store.write().delete(kind, &ids);
+    let outcome = call_store(state, call).write().delete(kind, &ids);
 
     let batches = batch::batches(kind, outcome, "Successfully Deleted");
     Ok(xml_response(
@@ -164,7 +165,7 @@ fn list(state: &AppState, kind: RecordKind, call: &Call) -> Result<Response, Api
     )?
     .unwrap_or_default();
     let page_size = state.settings.page_size.max(1);
-    let page = state.store.read().list(kind, &query, page_size);
+    let page = call_store(state, call).read().list(kind, &query, page_size);
 
     let warning = page.next_id.map(|next| PageWarning {
         next_url: next_page_url(call, kind, next),
@@ -173,7 +174,7 @@ fn list(state: &AppState, kind: RecordKind, call: &Call) -> Result<Response, Api
     Ok(xml_response(StatusCode::OK, body))
 }
 
-fn read_list_query(call: &Call) -> Result<ListQuery, ApiError> {
+pub(crate) fn read_list_query(call: &Call) -> Result<ListQuery, ApiError> {
     let params = &call.params;
     let title_rule = params::TextRule::ascii(255);
     let comments_rule = params::TextRule {
@@ -219,4 +220,8 @@ fn stamp(state: &AppState, call: &Call) -> Stamp {
         at: state.now(),
         by: call.caller.login.clone(),
     }
+}
+
+fn call_store(state: &AppState, call: &Call) -> crate::state::SharedStore {
+    state.stores.for_login(&call.caller.login)
 }

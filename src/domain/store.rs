@@ -224,6 +224,16 @@ impl Store {
         page
     }
 
+    /// Returns the IDs of every matching record of `kind`, without paging.
+    pub fn matching_ids(&self, kind: RecordKind, query: &ListQuery) -> IdSet {
+        let table = self.table(kind);
+        let bounds = query.id_min.unwrap_or(1)..=query.id_max.unwrap_or(u64::MAX);
+        self.candidates(table, query, bounds)
+            .filter(|record| matches_filters(record, query))
+            .map(|record| record.id)
+            .collect()
+    }
+
     /// Removes every record. IDs keep counting from where they were, so an ID
     /// is never handed out twice.
     pub fn clear(&mut self) {

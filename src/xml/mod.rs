@@ -5,6 +5,8 @@
 //! points at the DTD on the mock's own base URL. No document carries an
 //! internal DTD subset or entity declaration, which hardened parsers reject.
 
+pub(crate) mod about;
+pub(crate) mod auth_records;
 pub(crate) mod batch_return;
 pub(crate) mod record_list;
 pub(crate) mod simple_return;
@@ -99,7 +101,7 @@ impl Doc {
         buf
     }
 
-    fn event(&mut self, event: Event<'_>) {
+    pub(crate) fn event(&mut self, event: Event<'_>) {
         // Writing into a Vec cannot fail, so the io::Result carries no information.
         self.writer.write_event(event).ok();
     }
