@@ -12,7 +12,7 @@ use tracing::Level;
 
 use crate::api::call::{error_response, xml_response};
 use crate::api::error::ApiError;
-use crate::api::gate::gate;
+use crate::api::gate::{gate, requested_with};
 use crate::state::AppState;
 use crate::xml::record_list::format_datetime;
 use crate::xml::{simple_return, DocContext};
@@ -20,9 +20,15 @@ use crate::xml::{simple_return, DocContext};
 /// Builds the whole application: Qualys routes, DTDs, a Qualys-style answer
 /// for unknown paths, request tracing and a last-resort panic guard.
 pub(crate) fn router(state: AppState) -> Router {
-    let gated = Router::new()
+    let v2 = Router::new()
         .merge(crate::api::records::router())
         .merge(crate::api::auth_list::router())
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            requested_with,
+        ));
+    let gated = Router::new()
+        .merge(v2)
         .merge(crate::api::about::router())
         .route_layer(middleware::from_fn_with_state(state.clone(), gate));
     let fallback_state = state.clone();

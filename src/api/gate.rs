@@ -1,6 +1,6 @@
-//! The checks in front of every Qualys API route: who is calling, the
-//! required header, and the rate and concurrency limits, with the limit
-//! headers added to every answer.
+//! The checks in front of every Qualys API route: who is calling and the rate
+//! and concurrency limits, with the limit headers added to every answer; and
+//! the `X-Requested-With` check in front of every v2 route.
 
 use axum::extract::{Request, State};
 use axum::middleware::Next;
@@ -20,12 +20,7 @@ pub(crate) async fn gate(
     mut request: Request,
     next: Next,
 ) -> Response {
-    let identified = auth::identify(&state, request.headers());
-    let checked = identified.and_then(|caller| {
-        auth::require_requested_with(request.headers())?;
-        Ok(caller)
-    });
-    let caller = match checked {
+    let caller = match auth::identify(&state, request.headers()) {
         Ok(caller) => caller,
         Err(error) => {
             let ctx = state.doc_context(request.headers(), None);
@@ -62,4 +57,18 @@ fn limit_error(exceeded: LimitExceeded) -> ApiError {
         }
         LimitExceeded::Rate { seconds_to_wait } => ApiError::RateLimit(seconds_to_wait),
     }
+}
+
+/// Rejects v2 calls without the `X-Requested-With` header. The v1 pages under
+/// `/msp/` do not need it.
+pub(crate) async fn requested_with(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    if let Err(error) = auth::require_requested_with(request.headers()) {
+        let ctx = state.doc_context(request.headers(), None);
+        return error_response(&ctx, &error);
+    }
+    next.run(request).await
 }

@@ -8,5 +8,6 @@ mod support;
 mod basics;
 mod lifecycle;
 mod listing;
+mod platform;
 mod records;
 mod rules;

@@ -170,6 +170,8 @@ fn dtd_for_root(root: &str) -> Option<&'static str> {
         "AUTH_VMWARE_LIST_OUTPUT" => "auth_vmware_list_output.dtd",
         "AUTH_UNIX_LIST_OUTPUT" => "auth_unix_list_output.dtd",
         "AUTH_VCENTER_LIST_OUTPUT" => "auth_vcenter_list_output.dtd",
+        "AUTH_RECORDS_OUTPUT" => "auth_records_output.dtd",
+        "ABOUT" => "about.dtd",
         _ => return None,
     })
 }
