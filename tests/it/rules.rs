@@ -943,3 +943,35 @@ async fn every_rule_has_its_code_and_leaves_the_store_alone() {
         failures.join("\n\n")
     );
 }
+
+#[tokio::test]
+async fn comments_over_1999_characters_are_rejected() {
+    let mock = prepare(Setup::Seeded).await;
+    let before = mock.snapshot().await;
+    let longest = "c".repeat(1999);
+    let too_long = "c".repeat(2000);
+
+    let rejected = mock
+        .post(
+            VMWARE,
+            &[("action", "update"), ("ids", "1"), ("comments", &too_long)],
+        )
+        .await;
+    let unchanged = mock.snapshot().await;
+    let accepted = mock
+        .post(
+            VMWARE,
+            &[("action", "update"), ("ids", "1"), ("comments", &longest)],
+        )
+        .await;
+
+    assert_eq!(rejected.status, 400);
+    assert_eq!(rejected.code().as_deref(), Some("1905"));
+    assert!(rejected.text().contains("comments"), "{}", rejected.text());
+    assert!(
+        rejected.text().len() < 300,
+        "the value is shortened in the message"
+    );
+    assert_eq!(unchanged, before);
+    assert_eq!(accepted.texts("TEXT"), ["Successfully Updated"]);
+}
