@@ -7,9 +7,8 @@ use axum::middleware;
 use axum::response::Response;
 use axum::Router;
 use tower_http::catch_panic::CatchPanicLayer;
-use tower_http::trace::{DefaultOnResponse, TraceLayer};
-use tracing::Level;
 
+use crate::api::access_log::access_log;
 use crate::api::call::{error_response, xml_response};
 use crate::api::error::ApiError;
 use crate::api::gate::{gate, requested_with};
@@ -49,7 +48,7 @@ pub(crate) fn router(state: AppState) -> Router {
         })
         .with_state(state)
         .layer(CatchPanicLayer::custom(panic_response))
-        .layer(TraceLayer::new_for_http().on_response(DefaultOnResponse::new().level(Level::INFO)))
+        .layer(middleware::from_fn(access_log))
 }
 
 /// Answers a request whose handler panicked. The panic is a bug in the mock;

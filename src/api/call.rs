@@ -11,6 +11,7 @@ use axum::response::{IntoResponse, Response};
 use crate::state::AppState;
 use crate::xml::{simple_return, DocContext, RequestEcho};
 
+use super::access_log;
 use super::auth::Caller;
 use super::error::ApiError;
 use super::params::{self, Params};
@@ -104,6 +105,7 @@ pub(crate) fn error_response(ctx: &DocContext, error: &ApiError) -> Response {
     let items = error.items();
     let body = simple_return::render(ctx, Some(error.code()), &error.to_string(), &items);
     let mut response = xml_response(error.status(), body);
+    access_log::note(&mut response, |summary| summary.code = Some(error.code()));
     if error.status() == StatusCode::UNAUTHORIZED {
         let challenge = HeaderValue::from_static("Basic realm=\"Qualys API\"");
         response

@@ -8,6 +8,7 @@ use axum::response::Response;
 
 use crate::state::AppState;
 
+use super::access_log;
 use super::auth;
 use super::call::error_response;
 use super::error::ApiError;
@@ -33,6 +34,7 @@ pub(crate) async fn gate(
         }
     };
 
+    let caller_login = caller.login.clone();
     let (permit, report) = state.limits.begin(&caller.login);
     let mut response = match permit {
         Ok(permit) => {
@@ -47,6 +49,7 @@ pub(crate) async fn gate(
         }
     };
     report.write_headers(response.headers_mut());
+    access_log::note(&mut response, |summary| summary.user = Some(caller_login));
     response
 }
 

@@ -2,6 +2,7 @@
 //! reading, the record endpoints, DTDs and the SIMPLE_RETURN errors.
 
 pub(crate) mod about;
+pub(crate) mod access_log;
 pub(crate) mod auth;
 pub(crate) mod auth_list;
 pub(crate) mod batch;

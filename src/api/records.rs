@@ -12,8 +12,10 @@ use crate::domain::record::{RecordKind, Stamp};
 use crate::domain::store::ListQuery;
 use crate::state::AppState;
 use crate::xml::batch_return::{self, Batch};
+use crate::xml::DocContext;
 use crate::xml::record_list::{self, Details, PageWarning};
 
+use super::access_log;
 use super::batch::{self, BLOCKED_CODE};
 use super::call::{xml_response, Call};
 use super::error::ApiError;
@@ -56,7 +58,10 @@ async fn serve(state: AppState, kind: RecordKind, request: Request) -> Response 
             format!("expected one of {}", ACTIONS.join(", ")),
         )),
     };
-    result.unwrap_or_else(|error| call.error(error))
+    let mut response = result.unwrap_or_else(|error| call.error(error));
+    let action = call.params.get("action").map(str::to_owned);
+    access_log::note(&mut response, |summary| summary.action = action);
+    response
 }
 
 /// `action=create`: one record, answered with its new ID.
@@ -98,10 +103,7 @@ fn create(state: &AppState, kind: RecordKind, call: &Call) -> Result<Response, A
             )
         }
     };
-    Ok(xml_response(
-        status,
-        batch_return::render(&call.ctx, &[batch]),
-    ))
+    Ok(batch_response(status, &call.ctx, &[batch]))
 }
 
 /// `action=update`: the same change applied to every record in `ids`.
@@ -124,10 +126,7 @@ fn update(state: &AppState, kind: RecordKind, call: &Call) -> Result<Response, A
         .update(kind, &ids, &change, &stamp(state, call));
 
     let batches = batch::batches(kind, outcome, "Successfully Updated");
-    Ok(xml_response(
-        StatusCode::OK,
-        batch_return::render(&call.ctx, &batches),
-    ))
+    Ok(batch_response(StatusCode::OK, &call.ctx, &batches))
 }
 
 /// `action=delete`: every record in `ids`.
@@ -141,10 +140,7 @@ fn delete(state: &AppState, kind: RecordKind, call: &Call) -> Result<Response, A
     let outcome = call_store(state, call).write().delete(kind, &ids);
 
     let batches = batch::batches(kind, outcome, "Successfully Deleted");
-    Ok(xml_response(
-        StatusCode::OK,
-        batch_return::render(&call.ctx, &batches),
-    ))
+    Ok(batch_response(StatusCode::OK, &call.ctx, &batches))
 }
 
 /// `action=list`: one page of matching records, over GET or POST.
@@ -172,6 +168,14 @@ fn list(state: &AppState, kind: RecordKind, call: &Call) -> Result<Response, Api
     });
     let body = record_list::render(&call.ctx, kind, &page.records, details, warning.as_ref());
     Ok(xml_response(StatusCode::OK, body))
+}
+
+/// Renders BATCH_RETURN, logging the first failure code among the batches.
+fn batch_response(status: StatusCode, ctx: &DocContext, batches: &[Batch]) -> Response {
+    let mut response = xml_response(status, batch_return::render(ctx, batches));
+    let code = batches.iter().find_map(|batch| batch.code);
+    access_log::note(&mut response, |summary| summary.code = code);
+    response
 }
 
 pub(crate) fn read_list_query(call: &Call) -> Result<ListQuery, ApiError> {
