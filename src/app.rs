@@ -36,6 +36,7 @@ pub(crate) fn router(state: AppState) -> Router {
         .merge(gated)
         .merge(crate::api::session::router())
         .merge(crate::api::dtd::router())
+        .merge(crate::admin::router())
         .fallback(move |uri: Uri, headers: HeaderMap| {
             let ctx = fallback_state.doc_context(&headers, None);
             let error = ApiError::UnknownPath(uri.path().to_owned());

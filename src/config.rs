@@ -1,10 +1,14 @@
-//! Command-line configuration: every option is a flag with an environment
-//! variable behind it.
+//! Command-line configuration. Every server option is a flag, an environment
+//! variable (`QUALYS_MOCK_*`) and a key of the TOML file given by `--config`,
+//! with that precedence: flag, then variable, then file, then default.
 
 use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use clap::Parser;
+use clap::parser::ValueSource;
+use clap::{ArgMatches, CommandFactory, FromArgMatches, Parser, Subcommand};
+use serde::{Deserialize, Serialize};
 
 use crate::settings::{Settings, User};
 
@@ -12,6 +16,39 @@ use crate::settings::{Settings, User};
 #[derive(Clone, Debug, Parser)]
 #[command(name = "qualys-mock", version, about)]
 pub struct Cli {
+    /// What to do; serving is the default.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
+    /// TOML file with server options; its keys are the long flag names with
+    /// `-` written as `_`.
+    #[arg(long, env = "QUALYS_MOCK_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Server options.
+    #[command(flatten)]
+    pub options: Options,
+}
+
+/// The subcommands.
+#[derive(Clone, Debug, Subcommand)]
+pub enum Command {
+    /// Serve the mock until Ctrl-C or SIGTERM (the default).
+    Serve,
+    /// Exit 0 when the mock at ADDRESS answers its health check, 1 otherwise;
+    /// for container health checks without curl.
+    Healthcheck {
+        /// Address of the mock to check; 0.0.0.0 means this machine.
+        #[arg(long, env = "QUALYS_MOCK_LISTEN", default_value = "127.0.0.1:8080")]
+        address: SocketAddr,
+    },
+    /// Print the effective options as TOML, passwords masked, and exit.
+    Config,
+}
+
+/// Options of the server.
+#[derive(Clone, Debug, clap::Args)]
+pub struct Options {
     /// Address and port to listen on.
     #[arg(long, env = "QUALYS_MOCK_LISTEN", default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
@@ -97,7 +134,8 @@ pub struct Cli {
 }
 
 /// How log lines are written.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum LogFormat {
     /// Human-readable lines.
     Text,
@@ -105,8 +143,55 @@ pub enum LogFormat {
     Json,
 }
 
+/// The configuration file: every server option, each optional.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    listen: Option<SocketAddr>,
+    base_url: Option<String>,
+    id_start: Option<u64>,
+    page_size: Option<u64>,
+    networks: Option<Vec<u64>>,
+    no_vcenter_check: Option<bool>,
+    max_body_bytes: Option<usize>,
+    users: Option<Vec<String>>,
+    session_timeout: Option<u64>,
+    rate_limit: Option<u32>,
+    rate_window: Option<u64>,
+    concurrency_limit: Option<u32>,
+    isolate_users: Option<bool>,
+    log_format: Option<LogFormat>,
+}
+
 impl Cli {
-    /// Converts the parsed options into server settings.
+    /// Parses the command line and the environment, then fills every option
+    /// that neither set from the configuration file.
+    pub fn load() -> Result<Cli, String> {
+        Cli::load_from(std::env::args_os())
+    }
+
+    /// [`Cli::load`] over explicit arguments, for tests.
+    pub fn load_from<I, T>(args: I) -> Result<Cli, String>
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<std::ffi::OsString> + Clone,
+    {
+        let matches = Cli::command()
+            .try_get_matches_from(args)
+            .map_err(|e| e.render().to_string())?;
+        let mut cli = Cli::from_arg_matches(&matches).map_err(|e| e.to_string())?;
+        if let Some(path) = &cli.config {
+            let file = read_file(path)?;
+            cli.options
+                .fill_from(&file, &matches)
+                .map_err(|e| format!("{}: {e}", path.display()))?;
+        }
+        Ok(cli)
+    }
+}
+
+impl Options {
+    /// Converts the options into server settings.
     pub fn settings(&self) -> Settings {
         Settings {
             listen: self.listen,
@@ -124,6 +209,81 @@ impl Cli {
             isolate_users: self.isolate_users,
         }
     }
+
+    /// Writes the options as a configuration file, with passwords masked.
+    pub fn to_toml(&self) -> String {
+        let users = self
+            .users
+            .iter()
+            .map(|user| format!("{}:********", user.login))
+            .collect();
+        let file = FileConfig {
+            listen: Some(self.listen),
+            base_url: self.base_url.clone(),
+            id_start: Some(self.id_start),
+            page_size: Some(self.page_size),
+            networks: self.networks.clone(),
+            no_vcenter_check: Some(self.no_vcenter_check),
+            max_body_bytes: Some(self.max_body_bytes),
+            users: Some(users),
+            session_timeout: Some(self.session_timeout),
+            rate_limit: self.rate_limit,
+            rate_window: Some(self.rate_window),
+            concurrency_limit: self.concurrency_limit,
+            isolate_users: Some(self.isolate_users),
+            log_format: Some(self.log_format),
+        };
+        toml::to_string(&file).unwrap_or_default()
+    }
+
+    /// Takes each value of `file` whose option the command line and the
+    /// environment left at its default.
+    fn fill_from(&mut self, file: &FileConfig, matches: &ArgMatches) -> Result<(), String> {
+        let unset = |id: &str| {
+            !matches!(
+                matches.value_source(id),
+                Some(ValueSource::CommandLine | ValueSource::EnvVariable)
+            )
+        };
+        macro_rules! fill {
+            ($($field:ident),* $(,)?) => {$(
+                if let (true, Some(value)) = (unset(stringify!($field)), &file.$field) {
+                    self.$field = value.clone().into();
+                }
+            )*};
+        }
+        fill!(
+            listen,
+            base_url,
+            id_start,
+            page_size,
+            networks,
+            no_vcenter_check,
+            max_body_bytes,
+            session_timeout,
+            rate_limit,
+            rate_window,
+            concurrency_limit,
+            isolate_users,
+            log_format,
+        );
+        if let (true, Some(users)) = (unset("users"), &file.users) {
+            self.users = users
+                .iter()
+                .map(|u| u.parse::<User>())
+                .collect::<Result<_, _>>()?;
+        }
+        if let Some(url) = &self.base_url {
+            self.base_url = Some(parse_base_url(url)?);
+        }
+        Ok(())
+    }
+}
+
+fn read_file(path: &Path) -> Result<FileConfig, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read configuration file {}: {e}", path.display()))?;
+    toml::from_str(&text).map_err(|e| format!("invalid configuration file {}: {e}", path.display()))
 }
 
 /// Accepts an `http://` or `https://` URL with no quotes, spaces or query, and

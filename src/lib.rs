@@ -14,14 +14,16 @@
 //! [`MockServer`] runs the mock inside a test; the `qualys-mock` binary runs it
 //! standalone.
 
+mod admin;
 mod api;
 mod app;
 pub mod config;
 pub mod domain;
+pub mod healthcheck;
 mod server;
 mod settings;
 mod state;
 mod xml;
 
-pub use server::{serve, MockServer, MockServerBuilder};
+pub use server::{serve, serve_on, MockServer, MockServerBuilder};
 pub use settings::{Settings, User};

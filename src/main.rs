@@ -1,27 +1,65 @@
 //! The `qualys-mock` binary: read configuration, install logging, serve until
 //! Ctrl-C or SIGTERM.
 
-use clap::Parser;
-use qualys_mock::config::{Cli, LogFormat};
+use std::process::ExitCode;
+
+use qualys_mock::config::{Cli, Command, LogFormat};
 use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
-async fn main() -> std::io::Result<()> {
-    let cli = Cli::parse();
-    init_tracing(cli.log_format);
+async fn main() -> ExitCode {
+    let cli = match Cli::load() {
+        Ok(cli) => cli,
+        Err(message) => {
+            eprintln!("{message}");
+            return ExitCode::from(2);
+        }
+    };
+    match cli.command {
+        Some(Command::Healthcheck { address }) => healthcheck(address),
+        Some(Command::Config) => {
+            print!("{}", cli.options.to_toml());
+            ExitCode::SUCCESS
+        }
+        Some(Command::Serve) | None => serve(cli).await,
+    }
+}
 
-    let settings = cli.settings();
+async fn serve(cli: Cli) -> ExitCode {
+    init_tracing(cli.options.log_format);
+    let settings = cli.options.settings();
+    let listener = match tokio::net::TcpListener::bind(settings.listen).await {
+        Ok(listener) => listener,
+        Err(error) => {
+            tracing::error!(%error, listen = %settings.listen, "cannot listen");
+            return ExitCode::FAILURE;
+        }
+    };
+    let local = listener.local_addr().map_or(settings.listen, |addr| addr);
     let base = settings
         .base_url
         .clone()
-        .unwrap_or_else(|| format!("http://{}", settings.listen));
+        .unwrap_or_else(|| format!("http://{local}"));
     tracing::info!(
-        "qualys-mock listening on {base}; try: curl -u user:pass -H 'X-Requested-With: curl' \
+        "qualys-mock listening on http://{local}; try: curl -u user:pass -H 'X-Requested-With: curl' \
          '{base}/api/2.0/fo/auth/vmware/?action=list'"
     );
-    qualys_mock::serve(settings, shutdown_signal()).await?;
+    if let Err(error) = qualys_mock::serve_on(listener, settings, shutdown_signal()).await {
+        tracing::error!(%error, "qualys-mock failed");
+        return ExitCode::FAILURE;
+    }
     tracing::info!("qualys-mock stopped");
-    Ok(())
+    ExitCode::SUCCESS
+}
+
+fn healthcheck(address: std::net::SocketAddr) -> ExitCode {
+    match qualys_mock::healthcheck::check(address) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("{message}");
+            ExitCode::FAILURE
+        }
+    }
 }
 
 fn init_tracing(format: LogFormat) {

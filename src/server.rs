@@ -23,7 +23,8 @@ pub async fn serve(
     serve_on(listener, settings, shutdown).await
 }
 
-async fn serve_on(
+/// Serves on a listener the caller bound, so it can learn the port first.
+pub async fn serve_on(
     listener: TcpListener,
     settings: Settings,
     shutdown: impl Future<Output = ()> + Send + 'static,

@@ -38,7 +38,11 @@ pub(crate) async fn access_log(request: Request, next: Next) -> Response {
 
     let response = next.run(request).await;
 
-    let summary = response.extensions().get::<CallSummary>().cloned().unwrap_or_default();
+    let summary = response
+        .extensions()
+        .get::<CallSummary>()
+        .cloned()
+        .unwrap_or_default();
     tracing::info!(
         %method,
         path,

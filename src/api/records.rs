@@ -12,8 +12,8 @@ use crate::domain::record::{RecordKind, Stamp};
 use crate::domain::store::ListQuery;
 use crate::state::AppState;
 use crate::xml::batch_return::{self, Batch};
-use crate::xml::DocContext;
 use crate::xml::record_list::{self, Details, PageWarning};
+use crate::xml::DocContext;
 
 use super::access_log;
 use super::batch::{self, BLOCKED_CODE};

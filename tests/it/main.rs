@@ -6,6 +6,7 @@
 mod support;
 
 mod basics;
+mod cli;
 mod lifecycle;
 mod listing;
 mod platform;
