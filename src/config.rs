@@ -11,6 +11,7 @@ use clap::{ArgMatches, CommandFactory, FromArgMatches, Parser, Subcommand};
 use serde::{Deserialize, Serialize};
 
 use crate::settings::{Settings, User};
+use crate::tls::TlsSettings;
 
 /// A local test double of the Qualys VM API for VMware authentication records.
 #[derive(Clone, Debug, Parser)]
@@ -123,6 +124,45 @@ pub struct Options {
     #[arg(long, env = "QUALYS_MOCK_ISOLATE_USERS")]
     pub isolate_users: bool,
 
+    /// Address of an HTTPS listener to run beside the HTTP one, for clients
+    /// that accept only https:// URLs. Off by default.
+    #[arg(long, env = "QUALYS_MOCK_TLS_LISTEN", value_name = "ADDR")]
+    pub tls_listen: Option<SocketAddr>,
+
+    /// PEM certificate chain for HTTPS. Without it (and --tls-key), a local CA
+    /// and a certificate for localhost, 127.0.0.1, ::1 and --tls-name are
+    /// generated at start.
+    #[arg(
+        long,
+        env = "QUALYS_MOCK_TLS_CERT",
+        value_name = "FILE",
+        requires = "tls_key"
+    )]
+    pub tls_cert: Option<PathBuf>,
+
+    /// PEM private key for --tls-cert.
+    #[arg(
+        long,
+        env = "QUALYS_MOCK_TLS_KEY",
+        value_name = "FILE",
+        requires = "tls_cert"
+    )]
+    pub tls_key: Option<PathBuf>,
+
+    /// Extra DNS name or IP address for the generated certificate; repeatable.
+    #[arg(
+        long = "tls-name",
+        env = "QUALYS_MOCK_TLS_NAMES",
+        value_delimiter = ',',
+        value_name = "NAME"
+    )]
+    pub tls_names: Vec<String>,
+
+    /// File to write the generated CA certificate to (PEM), for clients to
+    /// trust with REQUESTS_CA_BUNDLE, SSL_CERT_FILE or curl --cacert.
+    #[arg(long, env = "QUALYS_MOCK_TLS_CA_OUT", value_name = "FILE")]
+    pub tls_ca_out: Option<PathBuf>,
+
     /// Log output format.
     #[arg(
         long,
@@ -160,6 +200,11 @@ pub struct FileConfig {
     rate_window: Option<u64>,
     concurrency_limit: Option<u32>,
     isolate_users: Option<bool>,
+    tls_listen: Option<SocketAddr>,
+    tls_cert: Option<PathBuf>,
+    tls_key: Option<PathBuf>,
+    tls_names: Option<Vec<String>>,
+    tls_ca_out: Option<PathBuf>,
     log_format: Option<LogFormat>,
 }
 
@@ -207,6 +252,13 @@ impl Options {
             rate_window: Duration::from_secs(self.rate_window),
             concurrency_limit: self.concurrency_limit,
             isolate_users: self.isolate_users,
+            tls: self.tls_listen.map(|listen| TlsSettings {
+                listen,
+                cert: self.tls_cert.clone(),
+                key: self.tls_key.clone(),
+                names: self.tls_names.clone(),
+                ca_out: self.tls_ca_out.clone(),
+            }),
         }
     }
 
@@ -231,6 +283,11 @@ impl Options {
             rate_window: Some(self.rate_window),
             concurrency_limit: self.concurrency_limit,
             isolate_users: Some(self.isolate_users),
+            tls_listen: self.tls_listen,
+            tls_cert: self.tls_cert.clone(),
+            tls_key: self.tls_key.clone(),
+            tls_names: Some(self.tls_names.clone()),
+            tls_ca_out: self.tls_ca_out.clone(),
             log_format: Some(self.log_format),
         };
         toml::to_string(&file).unwrap_or_default()

@@ -23,7 +23,9 @@ pub mod healthcheck;
 mod server;
 mod settings;
 mod state;
+mod tls;
 mod xml;
 
 pub use server::{serve, serve_on, MockServer, MockServerBuilder};
 pub use settings::{Settings, User};
+pub use tls::TlsSettings;

@@ -1,20 +1,22 @@
-//! Serving the app: the blocking `serve` the binary uses, and the in-process
+//! Serving the app: the functions the binary uses, and the in-process
 //! [`MockServer`] handle for tests.
 
 use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use tokio::net::TcpListener;
-use tokio::sync::oneshot;
+use tokio::sync::{oneshot, watch};
 
 use crate::app;
 use crate::settings::{Settings, User};
 use crate::state::AppState;
+use crate::tls::{self, TlsListener, TlsSettings};
 
-/// Binds `settings.listen` and serves until `shutdown` completes, then lets
-/// requests in flight finish.
+/// Binds `settings.listen` (and the HTTPS address, when set) and serves until
+/// `shutdown` completes, then lets requests in flight finish.
 pub async fn serve(
     settings: Settings,
     shutdown: impl Future<Output = ()> + Send + 'static,
@@ -24,15 +26,59 @@ pub async fn serve(
 }
 
 /// Serves on a listener the caller bound, so it can learn the port first.
+/// The HTTPS listener, when configured, is bound here.
 pub async fn serve_on(
     listener: TcpListener,
     settings: Settings,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> io::Result<()> {
+    let https = match &settings.tls {
+        Some(tls) => Some(bind_https(tls).await?),
+        None => None,
+    };
+    let https = https.map(|(listener, _)| listener);
+    run(listener, https, settings, shutdown).await
+}
+
+/// The HTTPS listener with the CA certificate that signed it, if generated.
+async fn bind_https(settings: &TlsSettings) -> io::Result<(TlsListener, Option<String>)> {
+    let identity = tls::identity(settings)?;
+    let tcp = TcpListener::bind(settings.listen).await?;
+    let local = tcp.local_addr()?;
+    tracing::info!("qualys-mock listening on https://{local}");
+    Ok((TlsListener::new(tcp, identity.config)?, identity.ca_pem))
+}
+
+async fn run(
+    http: TcpListener,
+    https: Option<TlsListener>,
+    settings: Settings,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> io::Result<()> {
     let router = app::router(AppState::new(settings));
-    axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown)
-        .await
+
+    // Both listeners stop on the same signal.
+    let (stop, stopped) = watch::channel(false);
+    tokio::spawn(async move {
+        shutdown.await;
+        let _ = stop.send(true);
+    });
+    let wait = |mut stopped: watch::Receiver<bool>| async move {
+        let _ = stopped.wait_for(|stop| *stop).await;
+    };
+
+    let https_task = https.map(|listener| {
+        let serve =
+            axum::serve(listener, router.clone()).with_graceful_shutdown(wait(stopped.clone()));
+        tokio::spawn(async move { serve.await })
+    });
+    axum::serve(http, router)
+        .with_graceful_shutdown(wait(stopped))
+        .await?;
+    if let Some(task) = https_task {
+        task.await.map_err(io::Error::other)??;
+    }
+    Ok(())
 }
 
 /// A mock Qualys server running inside the current tokio runtime. It stops
@@ -47,6 +93,8 @@ pub async fn serve_on(
 /// ```
 pub struct MockServer {
     address: SocketAddr,
+    https_address: Option<SocketAddr>,
+    ca_pem: Option<String>,
     shutdown: Option<oneshot::Sender<()>>,
 }
 
@@ -82,6 +130,19 @@ impl MockServer {
     /// The full URL of `path`, which starts with `/`.
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.uri())
+    }
+
+    /// The HTTPS base URI with the host name the certificate covers, such as
+    /// `https://localhost:38122`, when TLS is on.
+    pub fn https_uri(&self) -> Option<String> {
+        self.https_address
+            .map(|address| format!("https://localhost:{}", address.port()))
+    }
+
+    /// The PEM certificate of the CA that signed the generated server
+    /// certificate, for the client under test to trust.
+    pub fn ca_certificate_pem(&self) -> Option<&str> {
+        self.ca_pem.as_deref()
     }
 }
 
@@ -177,6 +238,20 @@ impl MockServerBuilder {
         self
     }
 
+    /// Adds an HTTPS listener on a free port of 127.0.0.1 with a generated
+    /// certificate; see [`MockServer::https_uri`] and
+    /// [`MockServer::ca_certificate_pem`].
+    pub fn https(mut self) -> Self {
+        self.settings.tls = Some(TlsSettings {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            cert: None,
+            key: None,
+            names: Vec::new(),
+            ca_out: None::<PathBuf>,
+        });
+        self
+    }
+
     /// Starts the server and returns once it accepts connections.
     ///
     /// # Panics
@@ -184,26 +259,41 @@ impl MockServerBuilder {
     pub async fn start(self) -> MockServer {
         match self.try_start().await {
             Ok(server) => server,
-            Err(error) => panic!("qualys-mock failed to bind its listen address: {error}"),
+            Err(error) => panic!("qualys-mock failed to start: {error}"),
         }
     }
 
-    /// Starts the server, returning the bind error instead of panicking.
+    /// Starts the server, returning the bind or certificate error instead of
+    /// panicking.
     pub async fn try_start(self) -> io::Result<MockServer> {
         let listener = TcpListener::bind(self.settings.listen).await?;
         let address = listener.local_addr()?;
+        let (https, ca_pem) = match &self.settings.tls {
+            Some(tls) => {
+                let (listener, ca_pem) = bind_https(tls).await?;
+                (Some(listener), ca_pem)
+            }
+            None => (None, None),
+        };
+        let https_address = https
+            .as_ref()
+            .map(|l| axum::serve::Listener::local_addr(l))
+            .transpose()?;
+
         let (shutdown, stopped) = oneshot::channel::<()>();
         let settings = self.settings;
         tokio::spawn(async move {
             let stop = async move {
                 let _ = stopped.await;
             };
-            if let Err(error) = serve_on(listener, settings, stop).await {
+            if let Err(error) = run(listener, https, settings, stop).await {
                 tracing::error!(%error, "qualys-mock server stopped with an error");
             }
         });
         Ok(MockServer {
             address,
+            https_address,
+            ca_pem,
             shutdown: Some(shutdown),
         })
     }

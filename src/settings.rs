@@ -3,6 +3,8 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use crate::tls::TlsSettings;
+
 /// Everything that shapes how the mock behaves, with defaults that match a
 /// fresh Qualys subscription as closely as is known.
 #[derive(Clone, Debug)]
@@ -37,6 +39,8 @@ pub struct Settings {
     /// Whether each login gets its own record store and ID sequence, so
     /// parallel test jobs sharing one server never see each other's records.
     pub isolate_users: bool,
+    /// An HTTPS listener beside the HTTP one; `None` serves HTTP only.
+    pub tls: Option<TlsSettings>,
 }
 
 /// An account that may call the API when accounts are configured.
@@ -87,6 +91,7 @@ impl Default for Settings {
             rate_window: Duration::from_secs(3600),
             concurrency_limit: None,
             isolate_users: false,
+            tls: None,
         }
     }
 }

@@ -12,3 +12,4 @@ mod listing;
 mod platform;
 mod records;
 mod rules;
+mod tls;
