@@ -277,7 +277,7 @@ impl MockServerBuilder {
         };
         let https_address = https
             .as_ref()
-            .map(|l| axum::serve::Listener::local_addr(l))
+            .map(axum::serve::Listener::local_addr)
             .transpose()?;
 
         let (shutdown, stopped) = oneshot::channel::<()>();
