@@ -8,6 +8,7 @@ use axum::response::Response;
 use axum::Router;
 use tower_http::catch_panic::CatchPanicLayer;
 
+use crate::admin::faults::inject;
 use crate::api::access_log::access_log;
 use crate::api::call::{error_response, xml_response};
 use crate::api::error::ApiError;
@@ -32,11 +33,15 @@ pub(crate) fn router(state: AppState) -> Router {
         .route_layer(middleware::from_fn_with_state(state.clone(), gate));
     let fallback_state = state.clone();
     let method_state = state.clone();
-    Router::new()
+    let api = Router::new()
         .merge(gated)
         .merge(crate::api::session::router())
+        .route_layer(middleware::from_fn_with_state(state.clone(), inject));
+    let log_state = state.clone();
+    Router::new()
+        .merge(api)
         .merge(crate::api::dtd::router())
-        .merge(crate::admin::router())
+        .merge(crate::admin::router(state.clone()))
         .fallback(move |uri: Uri, headers: HeaderMap| {
             let ctx = fallback_state.doc_context(&headers, None);
             let error = ApiError::UnknownPath(uri.path().to_owned());
@@ -49,7 +54,7 @@ pub(crate) fn router(state: AppState) -> Router {
         })
         .with_state(state)
         .layer(CatchPanicLayer::custom(panic_response))
-        .layer(middleware::from_fn(access_log))
+        .layer(middleware::from_fn_with_state(log_state, access_log))
 }
 
 /// Answers a request whose handler panicked. The panic is a bug in the mock;

@@ -10,6 +10,7 @@ use clap::parser::ValueSource;
 use clap::{ArgMatches, CommandFactory, FromArgMatches, Parser, Subcommand};
 use serde::{Deserialize, Serialize};
 
+use crate::admin::state_doc::StateDoc;
 use crate::settings::{Settings, User};
 use crate::tls::TlsSettings;
 
@@ -163,6 +164,40 @@ pub struct Options {
     #[arg(long, env = "QUALYS_MOCK_TLS_CA_OUT", value_name = "FILE")]
     pub tls_ca_out: Option<PathBuf>,
 
+    /// Seed data (JSON, or TOML by the .toml extension): records, accounts
+    /// and networks loaded at start and on POST /__admin/reset.
+    #[arg(long, env = "QUALYS_MOCK_SEED", value_name = "FILE")]
+    pub seed: Option<PathBuf>,
+
+    /// Freeze the clock at this time (such as 2020-01-02T03:04:05Z) for every
+    /// DATETIME and record stamp.
+    #[arg(long, env = "QUALYS_MOCK_CLOCK", value_name = "TIME", value_parser = crate::clock::parse_time)]
+    pub clock: Option<time::OffsetDateTime>,
+
+    /// Token the /__admin/ routes require, as "Authorization: Bearer TOKEN" or
+    /// "X-Admin-Token: TOKEN"; the health check stays open. Off by default.
+    #[arg(long, env = "QUALYS_MOCK_ADMIN_TOKEN", value_name = "TOKEN")]
+    pub admin_token: Option<String>,
+
+    /// Number of API calls the request journal keeps.
+    #[arg(
+        long,
+        env = "QUALYS_MOCK_JOURNAL_SIZE",
+        default_value_t = 1000,
+        value_name = "CALLS"
+    )]
+    pub journal_size: usize,
+
+    /// Save the records to this file (JSON, passwords included, mode 0600)
+    /// on a timer and at shutdown, and restore them at start.
+    #[arg(long, env = "QUALYS_MOCK_STATE_FILE", value_name = "FILE")]
+    pub state_file: Option<PathBuf>,
+
+    /// How often changed records are saved to --state-file, in seconds.
+    #[arg(long, env = "QUALYS_MOCK_STATE_INTERVAL", default_value_t = 10, value_name = "SECONDS",
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub state_interval: u64,
+
     /// Log output format.
     #[arg(
         long,
@@ -205,6 +240,12 @@ pub struct FileConfig {
     tls_key: Option<PathBuf>,
     tls_names: Option<Vec<String>>,
     tls_ca_out: Option<PathBuf>,
+    seed: Option<PathBuf>,
+    clock: Option<String>,
+    admin_token: Option<String>,
+    journal_size: Option<usize>,
+    state_file: Option<PathBuf>,
+    state_interval: Option<u64>,
     log_format: Option<LogFormat>,
 }
 
@@ -236,9 +277,15 @@ impl Cli {
 }
 
 impl Options {
-    /// Converts the options into server settings.
-    pub fn settings(&self) -> Settings {
-        Settings {
+    /// Converts the options into server settings, reading the seed file.
+    pub fn settings(&self) -> Result<Settings, String> {
+        let seed = match &self.seed {
+            Some(path) => {
+                Some(StateDoc::read_file(path).map_err(|e| format!("invalid seed data: {e}"))?)
+            }
+            None => None,
+        };
+        Ok(Settings {
             listen: self.listen,
             base_url: self.base_url.clone(),
             id_start: self.id_start,
@@ -259,7 +306,13 @@ impl Options {
                 names: self.tls_names.clone(),
                 ca_out: self.tls_ca_out.clone(),
             }),
-        }
+            seed,
+            clock: self.clock,
+            admin_token: self.admin_token.clone(),
+            journal_size: self.journal_size,
+            state_file: self.state_file.clone(),
+            state_interval: Duration::from_secs(self.state_interval),
+        })
     }
 
     /// Writes the options as a configuration file, with passwords masked.
@@ -288,6 +341,12 @@ impl Options {
             tls_key: self.tls_key.clone(),
             tls_names: Some(self.tls_names.clone()),
             tls_ca_out: self.tls_ca_out.clone(),
+            seed: self.seed.clone(),
+            clock: self.clock.map(crate::xml::record_list::format_datetime),
+            admin_token: self.admin_token.as_ref().map(|_| "********".to_owned()),
+            journal_size: Some(self.journal_size),
+            state_file: self.state_file.clone(),
+            state_interval: Some(self.state_interval),
             log_format: Some(self.log_format),
         };
         toml::to_string(&file).unwrap_or_default()

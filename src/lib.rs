@@ -14,9 +14,10 @@
 //! [`MockServer`] runs the mock inside a test; the `qualys-mock` binary runs it
 //! standalone.
 
-mod admin;
+pub mod admin;
 mod api;
 mod app;
+pub mod clock;
 pub mod config;
 pub mod domain;
 pub mod healthcheck;

@@ -27,7 +27,13 @@ async fn main() -> ExitCode {
 
 async fn serve(cli: Cli) -> ExitCode {
     init_tracing(cli.options.log_format);
-    let settings = cli.options.settings();
+    let settings = match cli.options.settings() {
+        Ok(settings) => settings,
+        Err(message) => {
+            tracing::error!("{message}");
+            return ExitCode::from(2);
+        }
+    };
     let listener = match tokio::net::TcpListener::bind(settings.listen).await {
         Ok(listener) => listener,
         Err(error) => {

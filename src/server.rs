@@ -10,7 +10,14 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::{oneshot, watch};
 
+use time::OffsetDateTime;
+
+use crate::admin::faults::FaultSpec;
+use crate::admin::journal::{JournalEntry, JournalFilter};
+use crate::admin::state_doc::StateDoc;
+use crate::admin::state_file::{self, Loaded};
 use crate::app;
+use crate::domain::record::{Record, RecordKind};
 use crate::settings::{Settings, User};
 use crate::state::AppState;
 use crate::tls::{self, TlsListener, TlsSettings};
@@ -37,7 +44,45 @@ pub async fn serve_on(
         None => None,
     };
     let https = https.map(|(listener, _)| listener);
-    run(listener, https, settings, shutdown).await
+    let state = prepare_state(settings)?;
+    run(listener, https, state, shutdown).await
+}
+
+/// Builds the shared state: saved state when the state file holds some,
+/// else the seed data. A corrupt state file is moved aside and reported,
+/// never overwritten; invalid seed data stops the start.
+fn prepare_state(settings: Settings) -> io::Result<AppState> {
+    let mut initial = None;
+    if let Some(path) = &settings.state_file {
+        match state_file::load(path)? {
+            Loaded::Missing => {}
+            Loaded::Doc(doc) => initial = Some(doc),
+            Loaded::MovedAside(aside, reason) => tracing::error!(
+                file = %path.display(),
+                moved_to = %aside.display(),
+                reason,
+                "state file is unreadable; it was moved aside and the server starts from the seed data"
+            ),
+        }
+    }
+    AppState::new(settings, initial.as_ref())
+        .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
+}
+
+/// Saves the shared store to the state file, when one is configured and
+/// the store changed since `saved` (its generation then).
+fn save_state(state: &AppState, saved: &mut Option<u64>) {
+    let Some(path) = &state.settings.state_file else {
+        return;
+    };
+    let generation = state.stores.shared().read().generation();
+    if *saved == Some(generation) {
+        return;
+    }
+    match state_file::save(path, &state.export(true)) {
+        Ok(()) => *saved = Some(generation),
+        Err(error) => tracing::error!(%error, file = %path.display(), "cannot save the state file"),
+    }
 }
 
 /// The HTTPS listener with the CA certificate that signed it, if generated.
@@ -52,10 +97,10 @@ async fn bind_https(settings: &TlsSettings) -> io::Result<(TlsListener, Option<S
 async fn run(
     http: TcpListener,
     https: Option<TlsListener>,
-    settings: Settings,
+    state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> io::Result<()> {
-    let router = app::router(AppState::new(settings));
+    let router = app::router(state.clone());
 
     // Both listeners stop on the same signal.
     let (stop, stopped) = watch::channel(false);
@@ -67,6 +112,22 @@ async fn run(
         let _ = stopped.wait_for(|stop| *stop).await;
     };
 
+    let saver = state.settings.state_file.is_some().then(|| {
+        let state = state.clone();
+        let mut stopped = stopped.clone();
+        tokio::spawn(async move {
+            let mut saved = Some(state.stores.shared().read().generation());
+            let mut timer = tokio::time::interval(state.settings.state_interval);
+            loop {
+                tokio::select! {
+                    _ = timer.tick() => save_state(&state, &mut saved),
+                    _ = stopped.wait_for(|stop| *stop) => break,
+                }
+            }
+            saved
+        })
+    });
+
     let https_task = https.map(|listener| {
         let serve =
             axum::serve(listener, router.clone()).with_graceful_shutdown(wait(stopped.clone()));
@@ -77,6 +138,11 @@ async fn run(
         .await?;
     if let Some(task) = https_task {
         task.await.map_err(io::Error::other)??;
+    }
+    if let Some(saver) = saver {
+        // The last save happens after the last request has been answered.
+        let mut saved = saver.await.unwrap_or(None);
+        save_state(&state, &mut saved);
     }
     Ok(())
 }
@@ -92,6 +158,7 @@ async fn run(
 /// # }
 /// ```
 pub struct MockServer {
+    state: AppState,
     address: SocketAddr,
     https_address: Option<SocketAddr>,
     ca_pem: Option<String>,
@@ -143,6 +210,53 @@ impl MockServer {
     /// certificate, for the client under test to trust.
     pub fn ca_certificate_pem(&self) -> Option<&str> {
         self.ca_pem.as_deref()
+    }
+
+    /// Goes back to the seed data (or an empty store), as `POST
+    /// /__admin/reset` does: IDs count from the start again, and the journal,
+    /// sessions and limit counters are cleared.
+    pub fn reset(&self) {
+        self.state.reset(true);
+    }
+
+    /// Replaces every record with those of `doc`, as `POST /__admin/state`
+    /// does; on error nothing changes and the message names the bad record.
+    pub fn load_state(&self, doc: &StateDoc) -> Result<(), String> {
+        self.state.import(doc)
+    }
+
+    /// The records as a state document, as `GET /__admin/state` returns it.
+    pub fn state(&self, include_passwords: bool) -> StateDoc {
+        self.state.export(include_passwords)
+    }
+
+    /// The stored records of one kind, in ID order.
+    pub fn records(&self, kind: RecordKind) -> Vec<Record> {
+        let store = self.state.stores.shared().read();
+        store
+            .records(kind)
+            .map(|record| (**record).clone())
+            .collect()
+    }
+
+    /// The API calls received so far, oldest first, passwords masked.
+    pub fn requests(&self) -> Vec<JournalEntry> {
+        self.state.journal.list(&JournalFilter::default())
+    }
+
+    /// Adds a fault rule and returns its ID, as `POST /__admin/faults` does.
+    pub fn add_fault(&self, spec: FaultSpec) -> Result<u64, String> {
+        self.state.faults.add(spec)
+    }
+
+    /// Removes every fault rule.
+    pub fn clear_faults(&self) {
+        self.state.faults.clear();
+    }
+
+    /// Freezes the clock at `at`, or lets it run again with `None`.
+    pub fn set_clock(&self, at: Option<OffsetDateTime>) {
+        self.state.clock.set(at);
     }
 }
 
@@ -238,6 +352,31 @@ impl MockServerBuilder {
         self
     }
 
+    /// Loads these records, accounts and networks at start and on reset.
+    pub fn seed(mut self, doc: StateDoc) -> Self {
+        self.settings.seed = Some(doc);
+        self
+    }
+
+    /// Freezes the clock at `at` for every DATETIME and record stamp.
+    pub fn clock(mut self, at: OffsetDateTime) -> Self {
+        self.settings.clock = Some(at);
+        self
+    }
+
+    /// Saves the records to `path` and restores them from it at start.
+    pub fn state_file(mut self, path: impl Into<PathBuf>, interval: Duration) -> Self {
+        self.settings.state_file = Some(path.into());
+        self.settings.state_interval = interval;
+        self
+    }
+
+    /// Requires this token on the `/__admin/` routes.
+    pub fn admin_token(mut self, token: impl Into<String>) -> Self {
+        self.settings.admin_token = Some(token.into());
+        self
+    }
+
     /// Adds an HTTPS listener on a free port of 127.0.0.1 with a generated
     /// certificate; see [`MockServer::https_uri`] and
     /// [`MockServer::ca_certificate_pem`].
@@ -280,17 +419,19 @@ impl MockServerBuilder {
             .map(axum::serve::Listener::local_addr)
             .transpose()?;
 
+        let state = prepare_state(self.settings)?;
         let (shutdown, stopped) = oneshot::channel::<()>();
-        let settings = self.settings;
+        let server_state = state.clone();
         tokio::spawn(async move {
             let stop = async move {
                 let _ = stopped.await;
             };
-            if let Err(error) = run(listener, https, settings, stop).await {
+            if let Err(error) = run(listener, https, server_state, stop).await {
                 tracing::error!(%error, "qualys-mock server stopped with an error");
             }
         });
         Ok(MockServer {
+            state,
             address,
             https_address,
             ca_pem,

@@ -3,6 +3,11 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use std::path::PathBuf;
+
+use time::OffsetDateTime;
+
+use crate::admin::state_doc::StateDoc;
 use crate::tls::TlsSettings;
 
 /// Everything that shapes how the mock behaves, with defaults that match a
@@ -41,6 +46,19 @@ pub struct Settings {
     pub isolate_users: bool,
     /// An HTTPS listener beside the HTTP one; `None` serves HTTP only.
     pub tls: Option<TlsSettings>,
+    /// Records, accounts and networks loaded at start and on reset.
+    pub seed: Option<StateDoc>,
+    /// A frozen time for every DATETIME and stamp; `None` uses the system clock.
+    pub clock: Option<OffsetDateTime>,
+    /// Token the `/__admin/` routes require (health excepted); `None` leaves
+    /// them open.
+    pub admin_token: Option<String>,
+    /// How many API calls the request journal keeps.
+    pub journal_size: usize,
+    /// File the store is saved to and restored from; `None` keeps it in memory only.
+    pub state_file: Option<PathBuf>,
+    /// How often the store is saved to `state_file` when it changed.
+    pub state_interval: Duration,
 }
 
 /// An account that may call the API when accounts are configured.
@@ -92,6 +110,12 @@ impl Default for Settings {
             concurrency_limit: None,
             isolate_users: false,
             tls: None,
+            seed: None,
+            clock: None,
+            admin_token: None,
+            journal_size: 1000,
+            state_file: None,
+            state_interval: Duration::from_secs(10),
         }
     }
 }

@@ -1,5 +1,6 @@
-//! The state every handler shares: the record stores, sessions, limit
-//! counters and settings.
+//! The state every handler shares: the record stores, accounts and networks,
+//! sessions, limit counters, journal, fault rules, clock and settings, and
+//! the test-double operations (reset, export, import) over them.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -8,10 +9,15 @@ use axum::http::{header, HeaderMap};
 use parking_lot::{Mutex, RwLock};
 use time::OffsetDateTime;
 
+use crate::admin::faults::Faults;
+use crate::admin::journal::Journal;
+use crate::admin::state_doc::{LoadContext, StateDoc};
 use crate::api::limits::Limits;
 use crate::api::session::Sessions;
+use crate::clock::Clock;
+use crate::domain::record::Stamp;
 use crate::domain::store::{Store, StoreSettings};
-use crate::settings::Settings;
+use crate::settings::{Settings, User};
 use crate::xml::record_list::format_datetime;
 use crate::xml::{DocContext, RequestEcho};
 
@@ -24,27 +30,31 @@ pub(crate) type SharedStore = Arc<RwLock<Store>>;
 #[derive(Clone)]
 pub(crate) struct AppState {
     pub(crate) stores: Arc<Stores>,
+    pub(crate) directory: Arc<RwLock<Directory>>,
     pub(crate) sessions: Arc<Sessions>,
     pub(crate) limits: Arc<Limits>,
+    pub(crate) journal: Arc<Journal>,
+    pub(crate) faults: Arc<Faults>,
+    pub(crate) clock: Arc<Clock>,
     pub(crate) settings: Arc<Settings>,
 }
 
-/// One store for everyone, or one per login when users are isolated.
+/// Accounts and networks: the configured ones plus those of loaded state.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Directory {
+    pub(crate) users: Vec<User>,
+    pub(crate) networks: Option<Vec<u64>>,
+}
+
+/// One store for everyone, or one per login when users are isolated. Each
+/// new store starts as a copy of the seed.
 pub(crate) struct Stores {
-    settings: StoreSettings,
+    seed: Store,
     shared: SharedStore,
     per_login: Option<Mutex<HashMap<String, SharedStore>>>,
 }
 
 impl Stores {
-    fn new(settings: StoreSettings, isolate: bool) -> Stores {
-        Stores {
-            shared: Arc::new(RwLock::new(Store::new(settings.clone()))),
-            per_login: isolate.then(|| Mutex::new(HashMap::new())),
-            settings,
-        }
-    }
-
     /// The store that `login` reads and writes.
     pub(crate) fn for_login(&self, login: &str) -> SharedStore {
         let Some(per_login) = &self.per_login else {
@@ -53,29 +63,126 @@ impl Stores {
         let mut stores = per_login.lock();
         let store = stores
             .entry(login.to_owned())
-            .or_insert_with(|| Arc::new(RwLock::new(Store::new(self.settings.clone()))));
+            .or_insert_with(|| Arc::new(RwLock::new(self.seed.clone())));
         Arc::clone(store)
+    }
+
+    /// The store shared by every login, which state export and import use.
+    pub(crate) fn shared(&self) -> &SharedStore {
+        &self.shared
+    }
+
+    /// Replaces the shared store's contents and forgets every login's store.
+    fn replace(&self, store: Store) {
+        *self.shared.write() = store;
+        if let Some(per_login) = &self.per_login {
+            per_login.lock().clear();
+        }
     }
 }
 
 impl AppState {
-    pub(crate) fn new(settings: Settings) -> AppState {
+    /// Builds the state, loading `settings.seed` (or `initial`, saved state
+    /// that takes its place). Fails, loading nothing, when a record is invalid.
+    pub(crate) fn new(settings: Settings, initial: Option<&StateDoc>) -> Result<AppState, String> {
+        let clock = Clock::new(settings.clock);
+        let now = Stamp {
+            at: clock.now(),
+            by: "seed".to_owned(),
+        };
         let store_settings = StoreSettings {
             id_start: settings.id_start,
             require_vcenter_record: settings.require_vcenter_record,
         };
-        AppState {
-            stores: Arc::new(Stores::new(store_settings, settings.isolate_users)),
+        let load = |doc: &StateDoc| {
+            let ctx = LoadContext {
+                store_settings: store_settings.clone(),
+                networks: settings.networks.as_deref(),
+                now: now.clone(),
+            };
+            doc.build_store(&ctx)
+        };
+        let seed = match &settings.seed {
+            Some(doc) => load(doc).map_err(|e| format!("seed data: {e}"))?,
+            None => Store::new(store_settings.clone()),
+        };
+        let current = match initial {
+            Some(doc) => load(doc).map_err(|e| format!("saved state: {e}"))?,
+            None => seed.clone(),
+        };
+        let directory = base_directory(&settings, initial.or(settings.seed.as_ref()));
+
+        Ok(AppState {
+            stores: Arc::new(Stores {
+                seed,
+                shared: Arc::new(RwLock::new(current)),
+                per_login: settings.isolate_users.then(|| Mutex::new(HashMap::new())),
+            }),
+            directory: Arc::new(RwLock::new(directory)),
             sessions: Arc::new(Sessions::new(settings.session_timeout)),
             limits: Arc::new(Limits::new(&settings)),
+            journal: Arc::new(Journal::new(settings.journal_size)),
+            faults: Arc::new(Faults::default()),
+            clock: Arc::new(clock),
             settings: Arc::new(settings),
-        }
+        })
     }
 
     /// The current time, truncated to whole seconds as Qualys shows it.
     pub(crate) fn now(&self) -> OffsetDateTime {
-        let now = OffsetDateTime::now_utc();
-        now.replace_nanosecond(0).unwrap_or(now)
+        self.clock.now()
+    }
+
+    /// Whether seed data was configured.
+    pub(crate) fn has_seed(&self) -> bool {
+        self.settings.seed.is_some()
+    }
+
+    /// Goes back to the seed data (or an empty store), with IDs counting
+    /// from the start again, an empty journal, no sessions and fresh limits.
+    /// Fault rules and the clock stay as they are.
+    pub(crate) fn reset(&self, reload_seed: bool) {
+        let store = if reload_seed {
+            self.stores.seed.clone()
+        } else {
+            Store::new(StoreSettings {
+                id_start: self.settings.id_start,
+                require_vcenter_record: self.settings.require_vcenter_record,
+            })
+        };
+        self.stores.replace(store);
+        let seed = reload_seed.then_some(self.settings.seed.as_ref()).flatten();
+        *self.directory.write() = base_directory(&self.settings, seed);
+        self.journal.clear();
+        self.sessions.clear();
+        self.limits.clear();
+    }
+
+    /// The shared store as a state document.
+    pub(crate) fn export(&self, include_passwords: bool) -> StateDoc {
+        let mut doc = StateDoc::from_store(&self.stores.shared().read(), include_passwords);
+        let directory = self.directory.read();
+        doc.networks = directory.networks.clone();
+        doc
+    }
+
+    /// Replaces every record with the document's, checked first in full.
+    pub(crate) fn import(&self, doc: &StateDoc) -> Result<(), String> {
+        let ctx = LoadContext {
+            store_settings: StoreSettings {
+                id_start: self.settings.id_start,
+                require_vcenter_record: self.settings.require_vcenter_record,
+            },
+            networks: self.settings.networks.as_deref(),
+            now: Stamp {
+                at: self.now(),
+                by: "seed".to_owned(),
+            },
+        };
+        let store = doc.build_store(&ctx)?;
+        self.stores.replace(store);
+        *self.directory.write() = base_directory(&self.settings, Some(doc));
+        Ok(())
     }
 
     /// The context for an XML answer to a request with these headers.
@@ -102,6 +209,22 @@ impl AppState {
             None => format!("http://{}", self.settings.listen),
         }
     }
+}
+
+/// The configured accounts and networks plus those of `doc`.
+fn base_directory(settings: &Settings, doc: Option<&StateDoc>) -> Directory {
+    let mut users = settings.users.clone();
+    let mut networks = settings.networks.clone();
+    if let Some(doc) = doc {
+        for user in &doc.users {
+            users.push(User {
+                login: user.login.clone(),
+                password: user.password.clone().unwrap_or_default(),
+            });
+        }
+        networks = doc.merged_networks(settings.networks.as_deref());
+    }
+    Directory { users, networks }
 }
 
 /// Whether a `Host` header value is safe to put inside a quoted URL: a name

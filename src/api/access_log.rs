@@ -4,9 +4,13 @@
 
 use std::time::Instant;
 
-use axum::extract::Request;
+use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
+
+use crate::admin::journal::JournalEntry;
+use crate::state::AppState;
+use crate::xml::record_list::format_datetime;
 
 /// What a handler learned about a call, passed to the log line through the
 /// response extensions.
@@ -18,6 +22,8 @@ pub(crate) struct CallSummary {
     pub(crate) user: Option<String>,
     /// The Qualys error code of the answer, when it carried one.
     pub(crate) code: Option<u32>,
+    /// The parameters, secrets masked, for the journal (never the log).
+    pub(crate) params: Vec<(String, String)>,
 }
 
 /// Adds to the summary already on `response`, creating one when absent.
@@ -31,8 +37,15 @@ pub(crate) fn note(response: &mut Response, update: impl FnOnce(&mut CallSummary
     }
 }
 
-pub(crate) async fn access_log(request: Request, next: Next) -> Response {
+/// Logs each request and adds API calls (paths under `/api/` and `/msp/`)
+/// to the request journal.
+pub(crate) async fn access_log(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
     let started = Instant::now();
+    let arrived = format_datetime(state.now());
     let method = request.method().clone();
     let path = request.uri().path().to_owned();
 
@@ -43,6 +56,7 @@ pub(crate) async fn access_log(request: Request, next: Next) -> Response {
         .get::<CallSummary>()
         .cloned()
         .unwrap_or_default();
+    let duration_us = started.elapsed().as_micros() as u64;
     tracing::info!(
         %method,
         path,
@@ -50,8 +64,22 @@ pub(crate) async fn access_log(request: Request, next: Next) -> Response {
         user = summary.user.as_deref().unwrap_or("-"),
         status = response.status().as_u16(),
         code = summary.code,
-        duration_us = started.elapsed().as_micros() as u64,
+        duration_us,
         "request"
     );
+    if path.starts_with("/api/") || path.starts_with("/msp/") {
+        state.journal.record(JournalEntry {
+            seq: 0,
+            time: arrived,
+            method: method.to_string(),
+            path,
+            action: summary.action,
+            params: summary.params,
+            user: summary.user,
+            status: response.status().as_u16(),
+            code: summary.code,
+            duration_us,
+        });
+    }
     response
 }

@@ -9,7 +9,7 @@ use axum::http::{header, HeaderMap};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 
-use crate::settings::Settings;
+use crate::settings::User;
 use crate::state::AppState;
 
 use super::error::ApiError;
@@ -29,7 +29,7 @@ pub(crate) struct Caller {
 pub(crate) fn identify(state: &AppState, headers: &HeaderMap) -> Result<Caller, ApiError> {
     if headers.contains_key(header::AUTHORIZATION) {
         let (login, password) = basic_credentials(headers)?;
-        return check_password(&state.settings, &login, &password);
+        return check_password(&state.directory.read().users, &login, &password);
     }
     let token = session::session_token(headers).ok_or(ApiError::Unauthorized)?;
     let login = state
@@ -42,13 +42,12 @@ pub(crate) fn identify(state: &AppState, headers: &HeaderMap) -> Result<Caller, 
 /// Accepts `login` when no accounts are configured, or when it names a
 /// configured account with exactly this password.
 pub(crate) fn check_password(
-    settings: &Settings,
+    users: &[User],
     login: &str,
     password: &str,
 ) -> Result<Caller, ApiError> {
-    let known = settings.users.is_empty()
-        || settings
-            .users
+    let known = users.is_empty()
+        || users
             .iter()
             .any(|user| user.login == login && user.password == password);
     if !known {
@@ -93,7 +92,6 @@ pub(crate) fn require_requested_with(headers: &HeaderMap) -> Result<(), ApiError
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::settings::User;
 
     fn headers_with(authorization: &str) -> HeaderMap {
         let mut headers = HeaderMap::new();
@@ -127,18 +125,15 @@ mod tests {
 
     #[test]
     fn configured_users_need_their_password() {
-        let settings = Settings {
-            users: vec!["alice:right".parse::<User>().unwrap()],
-            ..Settings::default()
-        };
+        let users = vec!["alice:right".parse::<User>().unwrap()];
 
-        assert!(check_password(&settings, "alice", "right").is_ok());
+        assert!(check_password(&users, "alice", "right").is_ok());
         assert_eq!(
-            check_password(&settings, "alice", "wrong"),
+            check_password(&users, "alice", "wrong"),
             Err(ApiError::Unauthorized)
         );
         assert_eq!(
-            check_password(&settings, "bob", "right"),
+            check_password(&users, "bob", "right"),
             Err(ApiError::Unauthorized)
         );
     }

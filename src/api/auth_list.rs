@@ -11,6 +11,7 @@ use crate::domain::record::RecordKind;
 use crate::state::AppState;
 use crate::xml::auth_records;
 
+use super::access_log;
 use super::call::{xml_response, Call};
 use super::error::ApiError;
 use super::records::read_list_query;
@@ -37,7 +38,13 @@ async fn serve(State(state): State<AppState>, request: Request) -> Response {
         Ok(call) => call,
         Err(rejection) => return rejection,
     };
-    list(&state, &call).unwrap_or_else(|error| call.error(error))
+    let mut response = list(&state, &call).unwrap_or_else(|error| call.error(error));
+    let params = call.params.masked();
+    access_log::note(&mut response, |summary| {
+        summary.action = Some("list".to_owned());
+        summary.params = params;
+    });
+    response
 }
 
 /// `action=list`, the only action of the generic endpoint.

@@ -29,6 +29,7 @@ pub(crate) fn describe(kind: RecordKind, error: &RecordError) -> (u32, String) {
             }
             (BLOCKED_CODE, lines.join("\n"))
         }
+        RecordError::DuplicateId(id) => (BLOCKED_CODE, format!("A record with ID {id} already exists")),
         RecordError::NoVcenterRecord => (
             COMBINATION_CODE,
             "login_type=vcenter requires a vCenter record holding the vCenter IPs; create one with /api/2.0/fo/auth/vcenter/ first".to_owned(),

@@ -114,6 +114,11 @@ impl Limits {
         (permit, report)
     }
 
+    /// Forgets every user's counters.
+    pub(crate) fn clear(&self) {
+        self.users.lock().clear();
+    }
+
     /// The report for a response that reached no user, such as a 401.
     pub(crate) fn anonymous_report(&self) -> LimitReport {
         let limit = self.rate_limit.unwrap_or(UNLIMITED_CALLS);

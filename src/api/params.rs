@@ -30,6 +30,11 @@ impl Params {
         Params { pairs }
     }
 
+    /// Wraps pairs that did not come from a request, such as seed data.
+    pub(crate) fn from_pairs(pairs: Vec<(String, String)>) -> Params {
+        Params { pairs }
+    }
+
     /// The last value given for `name`.
     pub(crate) fn get(&self, name: &str) -> Option<&str> {
         self.pairs

@@ -8,6 +8,7 @@ use axum::response::Response;
 use axum::routing::any;
 use axum::Router;
 
+use crate::domain::change::RecordChange;
 use crate::domain::record::{RecordKind, Stamp};
 use crate::domain::store::ListQuery;
 use crate::state::AppState;
@@ -60,7 +61,11 @@ async fn serve(state: AppState, kind: RecordKind, request: Request) -> Response 
     };
     let mut response = result.unwrap_or_else(|error| call.error(error));
     let action = call.params.get("action").map(str::to_owned);
-    access_log::note(&mut response, |summary| summary.action = action);
+    let params = call.params.masked();
+    access_log::note(&mut response, |summary| {
+        summary.action = action;
+        summary.params = params;
+    });
     response
 }
 
@@ -71,7 +76,7 @@ fn create(state: &AppState, kind: RecordKind, call: &Call) -> Result<Response, A
     allowed.extend(record_params::field_params(kind));
     call.params.reject_unknown(&allowed)?;
 
-    let change = record_params::read_change(&call.params, field_context(state, kind))?;
+    let change = read_change(state, kind, call)?;
     let fields = record_params::fields_for_create(change, kind, &call.params)?;
     let result = call_store(state, call)
         .write()
@@ -117,7 +122,7 @@ fn update(state: &AppState, kind: RecordKind, call: &Call) -> Result<Response, A
     call.params.reject_unknown(&allowed)?;
 
     let ids = params::ids(&call.params, "ids")?.ok_or(ApiError::MissingParams(vec!["ids"]))?;
-    let change = record_params::read_change(&call.params, field_context(state, kind))?;
+    let change = read_change(state, kind, call)?;
     if change.is_empty() {
         return Err(ApiError::AtLeastOne(changeable));
     }
@@ -212,11 +217,14 @@ fn next_page_url(call: &Call, kind: RecordKind, next_id: u64) -> String {
     )
 }
 
-fn field_context(state: &AppState, kind: RecordKind) -> FieldContext<'_> {
-    FieldContext {
+/// Reads the record parameters against the networks the server knows now.
+fn read_change(state: &AppState, kind: RecordKind, call: &Call) -> Result<RecordChange, ApiError> {
+    let directory = state.directory.read();
+    let ctx = FieldContext {
         kind,
-        networks: state.settings.networks.as_deref(),
-    }
+        networks: directory.networks.as_deref(),
+    };
+    record_params::read_change(&call.params, ctx)
 }
 
 fn stamp(state: &AppState, call: &Call) -> Stamp {

@@ -7,7 +7,9 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
+use axum::body::Body;
 use axum::extract::{Request, State};
+use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::Response;
 use axum::routing::any;
@@ -18,6 +20,7 @@ use rand::distr::{Alphanumeric, SampleString};
 use crate::state::AppState;
 use crate::xml::{simple_return, DocContext};
 
+use super::access_log;
 use super::auth::{self, Caller};
 use super::call::{error_response, read_params, xml_response};
 use super::error::ApiError;
@@ -78,6 +81,11 @@ impl Sessions {
     fn close(&self, token: &str) -> bool {
         self.open.lock().remove(token).is_some()
     }
+
+    /// Ends every session.
+    pub(crate) fn clear(&self) {
+        self.open.lock().clear();
+    }
 }
 
 /// Reads the session token from a `Cookie` header.
@@ -95,28 +103,42 @@ pub(crate) fn session_token(headers: &HeaderMap) -> Option<String> {
 async fn serve(State(state): State<AppState>, request: Request) -> Response {
     let (parts, body) = request.into_parts();
     let ctx = state.doc_context(&parts.headers, None);
-    let result = async {
-        auth::require_requested_with(&parts.headers)?;
-        if parts.method != Method::POST {
-            return Err(ApiError::WrongMethod {
-                method: parts.method.to_string(),
-                action: "login".to_owned(),
-            });
-        }
-        let params = read_params(&parts, body, state.settings.max_body_bytes).await?;
-        match params.get("action") {
-            Some("login") => login(&state, &ctx, &params),
-            Some("logout") => logout(&state, &ctx, &parts.headers, &params),
-            None | Some("") => Err(ApiError::MissingParams(vec!["action"])),
-            Some(other) => Err(ApiError::invalid(
-                "action",
-                other,
-                "expected login or logout",
-            )),
-        }
+    let params = match accept(&state, &parts, body).await {
+        Ok(params) => params,
+        Err(error) => return error_response(&ctx, &error),
+    };
+
+    let action = params.get("action").map(str::to_owned);
+    let result = match action.as_deref() {
+        Some("login") => login(&state, &ctx, &params),
+        Some("logout") => logout(&state, &ctx, &parts.headers, &params),
+        None | Some("") => Err(ApiError::MissingParams(vec!["action"])),
+        Some(other) => Err(ApiError::invalid(
+            "action",
+            other,
+            "expected login or logout",
+        )),
+    };
+    let mut response = result.unwrap_or_else(|error| error_response(&ctx, &error));
+    let masked = params.masked();
+    access_log::note(&mut response, |summary| {
+        summary.action = action;
+        summary.params = masked;
+    });
+    response
+}
+
+/// Checks the header and method every session call needs, and reads its
+/// parameters.
+async fn accept(state: &AppState, parts: &Parts, body: Body) -> Result<Params, ApiError> {
+    auth::require_requested_with(&parts.headers)?;
+    if parts.method != Method::POST {
+        return Err(ApiError::WrongMethod {
+            method: parts.method.to_string(),
+            action: "login".to_owned(),
+        });
     }
-    .await;
-    result.unwrap_or_else(|error| error_response(&ctx, &error))
+    read_params(parts, body, state.settings.max_body_bytes).await
 }
 
 fn login(state: &AppState, ctx: &DocContext, params: &Params) -> Result<Response, ApiError> {
@@ -133,7 +155,7 @@ fn login(state: &AppState, ctx: &DocContext, params: &Params) -> Result<Response
             .filter(|n| !params.has(n));
         return Err(ApiError::MissingParams(missing.collect()));
     };
-    let caller: Caller = auth::check_password(&state.settings, &username, &password)?;
+    let caller: Caller = auth::check_password(&state.directory.read().users, &username, &password)?;
 
     let token = state.sessions.open(&caller.login);
     let max_age = state.settings.session_timeout.as_secs();

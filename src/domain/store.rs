@@ -54,6 +54,8 @@ pub enum RecordError {
     },
     /// `login_type=vcenter` while no vCenter record exists.
     NoVcenterRecord,
+    /// A restored record whose ID is already taken.
+    DuplicateId(u64),
 }
 
 /// The result of an update or delete over an ID set.
@@ -110,7 +112,7 @@ impl Default for StoreSettings {
 }
 
 /// Records of one kind with their indexes.
-#[derive(Default)]
+#[derive(Clone, Default)]
 struct Table {
     records: BTreeMap<u64, Arc<Record>>,
     titles: HashMap<String, u64>,
@@ -120,9 +122,13 @@ struct Table {
 }
 
 /// All records and indexes.
+#[derive(Clone)]
 pub struct Store {
     settings: StoreSettings,
     next_id: u64,
+    /// Counts changes, so a writer can tell whether anything changed since
+    /// it last saved.
+    generation: u64,
     tables: [Table; 3],
 }
 
@@ -131,9 +137,46 @@ impl Store {
     pub fn new(settings: StoreSettings) -> Self {
         Store {
             next_id: settings.id_start.max(1),
+            generation: 0,
             settings,
             tables: Default::default(),
         }
+    }
+
+    /// The ID the next created record gets.
+    pub fn next_id(&self) -> u64 {
+        self.next_id
+    }
+
+    /// Raises the next ID to at least `id`; IDs never go back.
+    pub fn reserve_ids_below(&mut self, id: u64) {
+        self.next_id = self.next_id.max(id);
+    }
+
+    /// The change counter; it grows with every successful write.
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+
+    /// Every record of `kind` in ID order.
+    pub fn records(&self, kind: RecordKind) -> impl Iterator<Item = &Arc<Record>> {
+        self.table(kind).records.values()
+    }
+
+    /// Stores a record with its own ID and stamps, as saved state and seed
+    /// data carry them, under the same rules as a create.
+    pub fn restore(&mut self, record: Record) -> Result<(), RecordError> {
+        if RecordKind::ALL
+            .iter()
+            .any(|&k| self.get(k, record.id).is_some())
+        {
+            return Err(RecordError::DuplicateId(record.id));
+        }
+        record.fields.check().map_err(RecordError::Rule)?;
+        self.check_against_others(record.kind, None, &record.fields)?;
+        self.next_id = self.next_id.max(record.id.saturating_add(1));
+        self.insert(Arc::new(record));
+        Ok(())
     }
 
     /// Counts the records of one kind.
@@ -238,6 +281,7 @@ impl Store {
     /// is never handed out twice.
     pub fn clear(&mut self) {
         self.tables = Default::default();
+        self.generation += 1;
     }
 
     fn table(&self, kind: RecordKind) -> &Table {
@@ -395,6 +439,7 @@ impl Store {
     }
 
     fn insert(&mut self, record: Arc<Record>) {
+        self.generation += 1;
         let table = self.table_mut(record.kind);
         table.titles.insert(record.fields.title.clone(), record.id);
         for range in record.fields.ips.ranges() {
@@ -404,6 +449,7 @@ impl Store {
     }
 
     fn remove(&mut self, kind: RecordKind, id: u64) {
+        self.generation += 1;
         let table = self.table_mut(kind);
         let Some(record) = table.records.remove(&id) else {
             return;

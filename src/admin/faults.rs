@@ -1,0 +1,288 @@
+//! Fault injection: rules that make matching API calls slow, fail, hit the
+//! rate limit, arrive truncated or lose their connection, so clients' retry
+//! and error paths can be tested.
+
+use std::time::Duration;
+
+use axum::body::{to_bytes, Body, Bytes};
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::Response;
+use parking_lot::Mutex;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use serde::{Deserialize, Serialize};
+
+use crate::api::auth;
+use crate::api::call::error_response;
+use crate::api::error::ApiError;
+use crate::api::params::Params;
+use crate::state::AppState;
+use crate::xml::simple_return;
+
+/// Which calls a rule applies to, and what it does to them.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FaultSpec {
+    /// Only calls with this `action` parameter.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub action: Option<String>,
+    /// Only calls whose path starts with this.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// Only calls by this login.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<String>,
+    /// Only the nth matching call, counting from 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nth: Option<u64>,
+    /// Chance from 0 to 1 that a matching call is hit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub probability: Option<f64>,
+    /// Seed for `probability`, so a run can be repeated exactly.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seed: Option<u64>,
+    /// The rule expires after this many hits.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub times: Option<u64>,
+    /// What happens to a hit call.
+    pub effect: FaultEffect,
+}
+
+/// What a fault does.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum FaultEffect {
+    /// Waits this many milliseconds, then answers normally.
+    Latency {
+        /// The delay in milliseconds.
+        ms: u64,
+    },
+    /// Answers with this HTTP status and a SIMPLE_RETURN error.
+    Status {
+        /// HTTP status, 100 to 599.
+        status: u16,
+        /// Qualys CODE; default 1999 (service under maintenance).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        code: Option<u32>,
+        /// TEXT; default a message that names the injected fault.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        text: Option<String>,
+    },
+    /// Answers 409 with CODE 1965, as a real rate limit does.
+    RateLimit {
+        /// The wait announced in `X-RateLimit-ToWait-Sec`.
+        #[serde(default = "default_wait")]
+        seconds: u64,
+    },
+    /// Answers normally but cuts the body to this many bytes (default half).
+    Truncate {
+        /// Bytes kept.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        bytes: Option<usize>,
+    },
+    /// Sends the status line and headers, then drops the connection.
+    Close,
+}
+
+fn default_wait() -> u64 {
+    1
+}
+
+/// A rule as listed by `GET /__admin/faults`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct FaultView {
+    /// The rule's ID, for deleting it.
+    pub id: u64,
+    /// The rule.
+    #[serde(flatten)]
+    pub spec: FaultSpec,
+    /// Calls that matched the filters.
+    pub matched: u64,
+    /// Calls the rule acted on.
+    pub hits: u64,
+    /// Whether `times` is used up.
+    pub expired: bool,
+}
+
+struct Rule {
+    view: FaultView,
+    rng: StdRng,
+}
+
+/// The active rules, tried in the order they were added.
+#[derive(Default)]
+pub(crate) struct Faults {
+    rules: Mutex<(u64, Vec<Rule>)>,
+}
+
+impl Faults {
+    /// Adds a rule and returns its ID.
+    pub(crate) fn add(&self, spec: FaultSpec) -> Result<u64, String> {
+        validate(&spec)?;
+        let mut rules = self.rules.lock();
+        rules.0 += 1;
+        let id = rules.0;
+        let rng = StdRng::seed_from_u64(spec.seed.unwrap_or(id));
+        rules.1.push(Rule {
+            view: FaultView {
+                id,
+                spec,
+                matched: 0,
+                hits: 0,
+                expired: false,
+            },
+            rng,
+        });
+        Ok(id)
+    }
+
+    pub(crate) fn list(&self) -> Vec<FaultView> {
+        self.rules
+            .lock()
+            .1
+            .iter()
+            .map(|rule| rule.view.clone())
+            .collect()
+    }
+
+    /// Removes one rule; returns whether it existed.
+    pub(crate) fn remove(&self, id: u64) -> bool {
+        let mut rules = self.rules.lock();
+        let before = rules.1.len();
+        rules.1.retain(|rule| rule.view.id != id);
+        rules.1.len() != before
+    }
+
+    pub(crate) fn clear(&self) {
+        self.rules.lock().1.clear();
+    }
+
+    fn is_empty(&self) -> bool {
+        self.rules.lock().1.is_empty()
+    }
+
+    /// The effect of the first live rule that hits this call, if any.
+    fn pick(&self, action: Option<&str>, path: &str, user: Option<&str>) -> Option<FaultEffect> {
+        let mut rules = self.rules.lock();
+        for rule in rules.1.iter_mut().filter(|rule| !rule.view.expired) {
+            let spec = &rule.view.spec;
+            let matches = spec.action.as_deref().is_none_or(|a| Some(a) == action)
+                && spec.path.as_deref().is_none_or(|p| path.starts_with(p))
+                && spec.user.as_deref().is_none_or(|u| Some(u) == user);
+            if !matches {
+                continue;
+            }
+            rule.view.matched += 1;
+            if spec.nth.is_some_and(|nth| nth != rule.view.matched) {
+                continue;
+            }
+            if let Some(chance) = spec.probability {
+                if !rule.rng.random_bool(chance) {
+                    continue;
+                }
+            }
+            rule.view.hits += 1;
+            rule.view.expired = spec.times.is_some_and(|times| rule.view.hits >= times);
+            return Some(spec.effect.clone());
+        }
+        None
+    }
+}
+
+fn validate(spec: &FaultSpec) -> Result<(), String> {
+    if spec.probability.is_some_and(|p| !(0.0..=1.0).contains(&p)) {
+        return Err("probability must be from 0 to 1".to_owned());
+    }
+    if spec.nth == Some(0) || spec.times == Some(0) {
+        return Err("nth and times count from 1".to_owned());
+    }
+    if let FaultEffect::Status { status, .. } = spec.effect {
+        if StatusCode::from_u16(status).is_err() || status < 100 {
+            return Err(format!(
+                "status {status} is not an HTTP status from 100 to 599"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The largest body read to find the `action` of a POST; longer or
+/// unsized bodies pass through and match on the query string alone.
+const MAX_INSPECTED_BODY: usize = 64 * 1024;
+
+/// Applies the fault rules to an API call.
+pub(crate) async fn inject(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    if state.faults.is_empty() {
+        return next.run(request).await;
+    }
+    let (parts, body) = request.into_parts();
+    let length = parts
+        .headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    let (body, inspected) = match length {
+        Some(len) if len <= MAX_INSPECTED_BODY => match to_bytes(body, MAX_INSPECTED_BODY).await {
+            Ok(bytes) => (Body::from(bytes.clone()), bytes),
+            Err(_) => (Body::empty(), Bytes::new()),
+        },
+        _ => (body, Bytes::new()),
+    };
+    let params = Params::from_parts(parts.uri.query(), &inspected);
+    let user = auth::identify(&state, &parts.headers)
+        .ok()
+        .map(|caller| caller.login);
+    let effect = state
+        .faults
+        .pick(params.get("action"), parts.uri.path(), user.as_deref());
+    let ctx = state.doc_context(&parts.headers, None);
+    let request = Request::from_parts(parts, body);
+
+    match effect {
+        None => next.run(request).await,
+        Some(FaultEffect::Latency { ms }) => {
+            tokio::time::sleep(Duration::from_millis(ms)).await;
+            next.run(request).await
+        }
+        Some(FaultEffect::Status { status, code, text }) => {
+            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+            let text = text.unwrap_or_else(|| {
+                "Injected fault: the service is temporarily unavailable".to_owned()
+            });
+            let body = simple_return::render(&ctx, Some(code.unwrap_or(1999)), &text, &[]);
+            crate::api::call::xml_response(status, body)
+        }
+        Some(FaultEffect::RateLimit { seconds }) => {
+            let mut response = error_response(&ctx, &ApiError::RateLimit(seconds));
+            let report = state.limits.anonymous_report();
+            report.write_headers(response.headers_mut());
+            let headers = response.headers_mut();
+            headers.insert("X-RateLimit-Remaining", HeaderValue::from(0));
+            headers.insert("X-RateLimit-ToWait-Sec", HeaderValue::from(seconds));
+            response
+        }
+        Some(FaultEffect::Truncate { bytes }) => truncate(next.run(request).await, bytes).await,
+        Some(FaultEffect::Close) => {
+            let broken = futures_util::stream::once(async {
+                Err::<Bytes, std::io::Error>(std::io::Error::other(
+                    "connection closed by an injected fault",
+                ))
+            });
+            Response::new(Body::from_stream(broken))
+        }
+    }
+}
+
+async fn truncate(response: Response, keep: Option<usize>) -> Response {
+    let (mut parts, body) = response.into_parts();
+    let bytes = to_bytes(body, usize::MAX).await.unwrap_or_default();
+    let keep = keep.unwrap_or(bytes.len() / 2).min(bytes.len());
+    parts.headers.remove(header::CONTENT_LENGTH);
+    Response::from_parts(parts, Body::from(bytes.slice(..keep)))
+}
