@@ -52,7 +52,13 @@ async fn serve(cli: Cli) -> ExitCode {
     );
     if let Err(error) = qualys_mock::serve_on(listener, settings, shutdown_signal()).await {
         tracing::error!(%error, "qualys-mock failed");
-        return ExitCode::FAILURE;
+        // Bad seed data or saved state is a configuration error, like a bad flag.
+        let config_error = error.kind() == std::io::ErrorKind::InvalidData;
+        return if config_error {
+            ExitCode::from(2)
+        } else {
+            ExitCode::FAILURE
+        };
     }
     tracing::info!("qualys-mock stopped");
     ExitCode::SUCCESS

@@ -163,6 +163,7 @@ pub struct MockServer {
     https_address: Option<SocketAddr>,
     ca_pem: Option<String>,
     shutdown: Option<oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl MockServer {
@@ -210,6 +211,18 @@ impl MockServer {
     /// certificate, for the client under test to trust.
     pub fn ca_certificate_pem(&self) -> Option<&str> {
         self.ca_pem.as_deref()
+    }
+
+    /// Stops the server and waits until requests in flight are answered and
+    /// the state file, if any, is saved. Dropping the handle stops it too,
+    /// without waiting.
+    pub async fn stop(mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
     }
 
     /// Goes back to the seed data (or an empty store), as `POST
@@ -422,7 +435,7 @@ impl MockServerBuilder {
         let state = prepare_state(self.settings)?;
         let (shutdown, stopped) = oneshot::channel::<()>();
         let server_state = state.clone();
-        tokio::spawn(async move {
+        let task = tokio::spawn(async move {
             let stop = async move {
                 let _ = stopped.await;
             };
@@ -436,6 +449,7 @@ impl MockServerBuilder {
             https_address,
             ca_pem,
             shutdown: Some(shutdown),
+            task: Some(task),
         })
     }
 }

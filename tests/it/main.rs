@@ -5,6 +5,7 @@
 
 mod support;
 
+mod admin;
 mod basics;
 mod cli;
 mod lifecycle;
