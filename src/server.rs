@@ -1,7 +1,7 @@
 //! Serving the app: the functions the binary uses, and the in-process
 //! [`MockServer`] handle for tests.
 
-use std::future::Future;
+use std::future::{Future, IntoFuture};
 use std::io;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -21,6 +21,9 @@ use crate::domain::record::{Record, RecordKind};
 use crate::settings::{Settings, User};
 use crate::state::AppState;
 use crate::tls::{self, TlsListener, TlsSettings};
+
+/// How long requests in flight may take to finish after a stop signal.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(1);
 
 /// Binds `settings.listen` (and the HTTPS address, when set) and serves until
 /// `shutdown` completes, then lets requests in flight finish.
@@ -44,6 +47,12 @@ pub async fn serve_on(
         None => None,
     };
     let https = https.map(|(listener, _)| listener);
+    // Answers fall back to the listen address when a request's Host is
+    // unusable, so it must be the bound one, not port 0.
+    let settings = Settings {
+        listen: listener.local_addr()?,
+        ..settings
+    };
     let state = prepare_state(settings)?;
     run(listener, https, state, shutdown).await
 }
@@ -133,11 +142,28 @@ async fn run(
             axum::serve(listener, router.clone()).with_graceful_shutdown(wait(stopped.clone()));
         tokio::spawn(async move { serve.await })
     });
-    axum::serve(http, router)
-        .with_graceful_shutdown(wait(stopped))
-        .await?;
+    let serving = axum::serve(http, router)
+        .with_graceful_shutdown(wait(stopped.clone()))
+        .into_future();
+    // A client that never finishes its request must not keep the server
+    // alive after a stop signal: requests in flight get a short grace period.
+    let deadline = async move {
+        wait(stopped).await;
+        tokio::time::sleep(SHUTDOWN_GRACE).await;
+    };
+    tokio::select! {
+        result = serving => result?,
+        () = deadline => tracing::warn!("requests still in flight after the shutdown grace period; stopping anyway"),
+    }
     if let Some(task) = https_task {
-        task.await.map_err(io::Error::other)??;
+        if !task.is_finished() {
+            task.abort();
+        }
+        match task.await {
+            Ok(result) => result?,
+            Err(error) if error.is_cancelled() => {}
+            Err(error) => return Err(io::Error::other(error)),
+        }
     }
     if let Some(saver) = saver {
         // The last save happens after the last request has been answered.
@@ -432,7 +458,10 @@ impl MockServerBuilder {
             .map(axum::serve::Listener::local_addr)
             .transpose()?;
 
-        let state = prepare_state(self.settings)?;
+        let state = prepare_state(Settings {
+            listen: address,
+            ..self.settings
+        })?;
         let (shutdown, stopped) = oneshot::channel::<()>();
         let server_state = state.clone();
         let task = tokio::spawn(async move {

@@ -227,12 +227,74 @@ fn base_directory(settings: &Settings, doc: Option<&StateDoc>) -> Directory {
     Directory { users, networks }
 }
 
-/// Whether a `Host` header value is safe to put inside a quoted URL: a name
-/// or address with an optional port, and nothing else.
+/// Whether a `Host` header value is a plain host with an optional port, safe
+/// to put inside a quoted URL: a DNS name, an IPv4 address or a bracketed
+/// IPv6 address, then optionally `:` and a port from 1 to 65535.
 fn is_plain_host(host: &str) -> bool {
-    !host.is_empty()
-        && host.len() <= 255
-        && host
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']'))
+    let (name, port) = match host.strip_prefix('[') {
+        Some(rest) => {
+            let Some((inside, after)) = rest.split_once(']') else {
+                return false;
+            };
+            if inside.parse::<std::net::Ipv6Addr>().is_err() {
+                return false;
+            }
+            match after {
+                "" => ("v6", None),
+                _ => match after.strip_prefix(':') {
+                    Some(port) => ("v6", Some(port)),
+                    None => return false,
+                },
+            }
+        }
+        None => match host.split_once(':') {
+            Some((name, port)) => (name, Some(port)),
+            None => (host, None),
+        },
+    };
+    let port_ok = port.is_none_or(|p| {
+        p.bytes().all(|b| b.is_ascii_digit()) && p.parse::<u16>().is_ok_and(|n| n > 0)
+    });
+    let name_ok = !name.is_empty()
+        && name.len() <= 253
+        && name.split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        });
+    port_ok && name_ok
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_plain_host;
+
+    #[test]
+    fn host_header_must_be_a_plain_host() {
+        for good in [
+            "localhost",
+            "127.0.0.1:8080",
+            "qualys-mock:8080",
+            "[::1]:8443",
+            "[::1]",
+        ] {
+            assert!(is_plain_host(good), "{good}");
+        }
+        for bad in [
+            "h:abc",
+            "h:99999",
+            ":80",
+            "[zz]",
+            "h]",
+            "1.2.3.4:80:80",
+            "a b",
+            "h\"x",
+            "h:0",
+            "",
+        ] {
+            assert!(!is_plain_host(bad), "{bad}");
+        }
+    }
 }

@@ -29,6 +29,10 @@ pub(crate) fn describe(kind: RecordKind, error: &RecordError) -> (u32, String) {
             }
             (BLOCKED_CODE, lines.join("\n"))
         }
+        RecordError::IdsExhausted => (
+            BLOCKED_CODE,
+            "No record IDs are left; reset the mock or start it with a lower --id-start".to_owned(),
+        ),
         RecordError::DuplicateId(id) => (BLOCKED_CODE, format!("A record with ID {id} already exists")),
         RecordError::NoVcenterRecord => (
             COMBINATION_CODE,

@@ -39,7 +39,8 @@ impl Call {
         let Some(caller) = parts.extensions.get::<Caller>().cloned() else {
             return Err(reject(&ctx, ApiError::Unauthorized));
         };
-        if parts.method != Method::GET && parts.method != Method::POST {
+        let known_method = [Method::GET, Method::HEAD, Method::POST].contains(&parts.method);
+        if !known_method {
             return Err(reject(
                 &ctx,
                 ApiError::UnsupportedMethod(parts.method.to_string()),
@@ -83,14 +84,25 @@ impl Call {
 }
 
 /// Reads the body (up to `limit` bytes) and merges its parameters with the
-/// query string's.
+/// query string's. The body is read as a form whatever its content type,
+/// as Qualys does: some clients label form posts `application/json`.
 pub(crate) async fn read_params(
     parts: &Parts,
     body: Body,
     limit: usize,
 ) -> Result<Params, ApiError> {
+    let declared = parts
+        .headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|length| length > limit as u64) {
+        return Err(ApiError::BodyTooLarge(limit));
+    }
     let body = read_body(body, limit).await?;
-    Ok(Params::from_parts(parts.uri.query(), &body))
+    let params = Params::from_parts(parts.uri.query(), &body);
+    params.check_shape()?;
+    Ok(params)
 }
 
 /// Wraps an XML document in a response with the Qualys content type.
@@ -100,25 +112,32 @@ pub(crate) fn xml_response(status: StatusCode, body: Vec<u8>) -> Response {
 }
 
 /// Renders an error as SIMPLE_RETURN with its HTTP status. A 401 also names
-/// the Basic scheme, so HTTP clients know to send credentials.
+/// the Basic scheme, so HTTP clients know to send credentials, and a 405
+/// lists the methods the API takes.
 pub(crate) fn error_response(ctx: &DocContext, error: &ApiError) -> Response {
     let items = error.items();
     let body = simple_return::render(ctx, Some(error.code()), &error.to_string(), &items);
     let mut response = xml_response(error.status(), body);
     access_log::note(&mut response, |summary| summary.code = Some(error.code()));
+    let headers = response.headers_mut();
     if error.status() == StatusCode::UNAUTHORIZED {
         let challenge = HeaderValue::from_static("Basic realm=\"Qualys API\"");
-        response
-            .headers_mut()
-            .insert(header::WWW_AUTHENTICATE, challenge);
+        headers.insert(header::WWW_AUTHENTICATE, challenge);
+    }
+    if error.status() == StatusCode::METHOD_NOT_ALLOWED {
+        headers.insert(header::ALLOW, HeaderValue::from_static("GET, HEAD, POST"));
     }
     response
 }
 
 async fn read_body(body: Body, limit: usize) -> Result<Bytes, ApiError> {
-    // NOTE: a body that fails to arrive whole (a client that hangs up mid-way)
-    // is reported as too large too; either way the client cannot be answered.
-    to_bytes(body, limit)
-        .await
-        .map_err(|_| ApiError::BodyTooLarge(limit))
+    to_bytes(body, limit).await.map_err(|error| {
+        let too_large = std::error::Error::source(&error)
+            .is_some_and(|source| source.is::<http_body_util::LengthLimitError>());
+        if too_large {
+            ApiError::BodyTooLarge(limit)
+        } else {
+            ApiError::BadBody(error.to_string())
+        }
+    })
 }

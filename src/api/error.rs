@@ -62,6 +62,15 @@ pub(crate) enum ApiError {
     /// None of a group of parameters was given.
     #[error("At least one of these parameters is required: {}", .0.join(", "))]
     AtLeastOne(Vec<&'static str>),
+    /// More parameters than any Qualys call uses.
+    #[error("Request has more than {0} parameters")]
+    TooManyParams(usize),
+    /// A parameter whose percent-decoded bytes are not UTF-8.
+    #[error("Parameter {0} has invalid value: its percent-decoded bytes are not valid UTF-8")]
+    NotUtf8(String),
+    /// A request body that could not be read, such as broken chunked encoding.
+    #[error("The request body could not be read: {0}")]
+    BadBody(String),
     /// The request body exceeds the configured limit.
     #[error("Request body exceeds the limit of {0} bytes")]
     BodyTooLarge(usize),
@@ -96,7 +105,11 @@ impl ApiError {
             // is not documented; 1903 (missing required input) is a best guess.
             ApiError::MissingHeader(_) | ApiError::MissingParams(_) => 1903,
             ApiError::ExclusiveParams(_) => 1904,
-            ApiError::InvalidValue { .. } | ApiError::BodyTooLarge(_) => 1905,
+            ApiError::InvalidValue { .. }
+            | ApiError::BodyTooLarge(_)
+            | ApiError::TooManyParams(_)
+            | ApiError::NotUtf8(_)
+            | ApiError::BadBody(_) => 1905,
             ApiError::UnsupportedCombination(_) => 1907,
             ApiError::WrongMethod { .. } | ApiError::UnsupportedMethod(_) => 1908,
             ApiError::AtLeastOne(_) => 1922,

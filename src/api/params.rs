@@ -13,7 +13,17 @@ use super::error::ApiError;
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Params {
     pairs: Vec<(String, String)>,
+    /// Names of parameters whose percent-decoded bytes are not UTF-8; their
+    /// values hold U+FFFD in place of the bad bytes and must be rejected.
+    not_utf8: Vec<String>,
 }
+
+/// The most parameters one request may carry. Qualys calls use a few dozen
+/// at most; the limit keeps a hostile request from costing seconds.
+pub(crate) const MAX_PARAMS: usize = 1000;
+
+/// The most unknown names one 1901 message lists.
+const MAX_LISTED_UNKNOWN: usize = 20;
 
 /// Parameters whose values are secrets and are masked wherever they are shown.
 pub(crate) const SECRET_PARAMS: &[&str] = &["password"];
@@ -22,17 +32,52 @@ impl Params {
     /// Merges the query string and the body, both read as
     /// `application/x-www-form-urlencoded`.
     pub(crate) fn from_parts(query: Option<&str>, body: &[u8]) -> Params {
-        let query = query.unwrap_or("").as_bytes();
-        let pairs = form_urlencoded::parse(query)
-            .chain(form_urlencoded::parse(body))
-            .map(|(k, v)| (k.into_owned(), v.into_owned()))
-            .collect();
-        Params { pairs }
+        let mut params = Params::default();
+        params.parse_form(query.unwrap_or("").as_bytes());
+        params.parse_form(body);
+        params
     }
 
     /// Wraps pairs that did not come from a request, such as seed data.
     pub(crate) fn from_pairs(pairs: Vec<(String, String)>) -> Params {
-        Params { pairs }
+        Params {
+            pairs,
+            not_utf8: Vec::new(),
+        }
+    }
+
+    /// Reads `key=value` pairs separated by `&`, with `+` for space and
+    /// percent escapes. Unlike a lossy decoder, it remembers which names had
+    /// bytes that are not UTF-8, so they can be rejected rather than stored
+    /// with replacement characters.
+    fn parse_form(&mut self, input: &[u8]) {
+        for piece in input
+            .split(|&b| b == b'&')
+            .filter(|piece| !piece.is_empty())
+        {
+            let (key, value) = match piece.iter().position(|&b| b == b'=') {
+                Some(at) => (&piece[..at], &piece[at + 1..]),
+                None => (piece, &b""[..]),
+            };
+            let (key, key_ok) = decode_component(key);
+            let (value, value_ok) = decode_component(value);
+            if !(key_ok && value_ok) {
+                self.not_utf8.push(key.clone());
+            }
+            self.pairs.push((key, value));
+        }
+    }
+
+    /// Rejects a request with too many parameters or with bytes that are
+    /// not UTF-8.
+    pub(crate) fn check_shape(&self) -> Result<(), ApiError> {
+        if self.pairs.len() > MAX_PARAMS {
+            return Err(ApiError::TooManyParams(MAX_PARAMS));
+        }
+        match self.not_utf8.first() {
+            Some(name) => Err(ApiError::NotUtf8(display_name(name))),
+            None => Ok(()),
+        }
     }
 
     /// The last value given for `name`.
@@ -64,13 +109,24 @@ impl Params {
             .collect()
     }
 
-    /// Rejects every parameter not in `allowed`, naming each once.
+    /// Rejects every parameter not in `allowed`, naming each once (up to a
+    /// limit, so the message stays short).
     pub(crate) fn reject_unknown(&self, allowed: &[&str]) -> Result<(), ApiError> {
+        let mut seen = std::collections::HashSet::new();
         let mut unknown: Vec<String> = Vec::new();
+        let mut more = 0usize;
         for (key, _) in &self.pairs {
-            if !allowed.contains(&key.as_str()) && !unknown.contains(key) {
-                unknown.push(key.clone());
+            if allowed.contains(&key.as_str()) || !seen.insert(key.as_str()) {
+                continue;
             }
+            if unknown.len() < MAX_LISTED_UNKNOWN {
+                unknown.push(display_name(key));
+            } else {
+                more += 1;
+            }
+        }
+        if more > 0 {
+            unknown.push(format!("and {more} more"));
         }
         if unknown.is_empty() {
             Ok(())
@@ -98,6 +154,36 @@ impl Params {
             .filter(move |(key, _)| key != skip)
             .map(|(key, value)| (key.as_str(), value.as_str()))
     }
+}
+
+/// Decodes one form component; the flag is false when the bytes are not UTF-8.
+fn decode_component(raw: &[u8]) -> (String, bool) {
+    let spaced: Vec<u8> = raw
+        .iter()
+        .map(|&b| if b == b'+' { b' ' } else { b })
+        .collect();
+    let bytes: Vec<u8> = percent_encoding::percent_decode(&spaced).collect();
+    match String::from_utf8(bytes) {
+        Ok(text) => (text, true),
+        Err(error) => (
+            String::from_utf8_lossy(error.as_bytes()).into_owned(),
+            false,
+        ),
+    }
+}
+
+/// A parameter name as an error message may show it: shortened, and hidden
+/// when it looks like it carries a password, as a malformed pair such as
+/// `password:secret` does.
+fn display_name(name: &str) -> String {
+    if name != "password" && name.to_ascii_lowercase().contains("pass") {
+        return "(a name containing 'pass', hidden)".to_owned();
+    }
+    if name.chars().count() > 64 {
+        let head: String = name.chars().take(64).collect();
+        return format!("{head}...");
+    }
+    name.to_owned()
 }
 
 /// Limits on a free-text parameter.
@@ -155,23 +241,29 @@ pub(crate) fn text(
     if value.chars().any(|c| c.is_control() && !allowed_control(c)) {
         return Err(invalid("control characters are not accepted".to_owned()));
     }
+    if !value.chars().all(crate::xml::is_xml_char) {
+        return Err(invalid(
+            "it holds characters that XML 1.0 cannot carry, such as U+FFFE".to_owned(),
+        ));
+    }
     Ok(Some(value.to_owned()))
 }
 
-/// Reads a text parameter that may not be empty when given; an empty value
-/// counts as missing, as it does for a required parameter on Qualys.
+/// Reads a text parameter that may not be empty when given; an empty or
+/// blank value counts as missing, as it does for a required parameter.
 pub(crate) fn non_empty_text(
     params: &Params,
     name: &'static str,
     rule: TextRule,
 ) -> Result<Option<String>, ApiError> {
     match text(params, name, rule)? {
-        Some(value) if value.is_empty() => Err(ApiError::MissingParams(vec![name])),
+        Some(value) if value.trim().is_empty() => Err(ApiError::MissingParams(vec![name])),
         other => Ok(other),
     }
 }
 
-/// Reads a parameter whose value is one of `choices`, compared without ASCII case.
+/// Reads a parameter whose value is one of `choices`. Like `action`, every
+/// enumeration ignores ASCII case but not surrounding spaces.
 pub(crate) fn choice<T: Copy>(
     params: &Params,
     name: &'static str,
@@ -182,7 +274,7 @@ pub(crate) fn choice<T: Copy>(
     };
     let found = choices
         .iter()
-        .find(|(text, _)| text.eq_ignore_ascii_case(value.trim()));
+        .find(|(text, _)| text.eq_ignore_ascii_case(value));
     match found {
         Some((_, parsed)) => Ok(Some(*parsed)),
         None => {
@@ -211,9 +303,8 @@ pub(crate) fn integer(
     let Some(value) = params.get(name) else {
         return Ok(None);
     };
-    let trimmed = value.trim();
-    let digits = !trimmed.is_empty() && trimmed.bytes().all(|b| b.is_ascii_digit());
-    match trimmed.parse::<u64>() {
+    let digits = !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit());
+    match value.parse::<u64>() {
         Ok(n) if digits && (min..=max).contains(&n) => Ok(Some(n)),
         _ => Err(ApiError::invalid(
             name,

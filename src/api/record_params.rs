@@ -78,7 +78,7 @@ pub(crate) fn read_change(
     let mut change = RecordChange {
         title: params::non_empty_text(params, "title", TITLE)?,
         username: params::non_empty_text(params, "username", username_rule)?,
-        password: params::text(params, "password", PASSWORD)?.map(Secret::new),
+        password: params::non_empty_text(params, "password", PASSWORD)?.map(Secret::new),
         login_type: read_login_type(params, ctx.kind)?,
         vault: read_vault(params)?,
         comments: params::text(params, "comments", COMMENTS)?,
@@ -148,7 +148,8 @@ pub(crate) fn fields_for_create(
 
 fn read_login_type(params: &Params, kind: RecordKind) -> Result<Option<LoginType>, ApiError> {
     let mut choices = vec![("basic", LoginType::Basic), ("vault", LoginType::Vault)];
-    if kind.has_vsphere_fields() {
+    // Only ESXi records log in through vCenter; a vCenter record cannot.
+    if kind == RecordKind::Vmware {
         choices.push(("vcenter", LoginType::Vcenter));
     }
     params::choice(params, "login_type", &choices)

@@ -47,15 +47,16 @@ async fn serve(state: AppState, kind: RecordKind, request: Request) -> Response 
         Ok(call) => call,
         Err(rejection) => return rejection,
     };
-    let result = match call.params.get("action") {
+    let action = call.params.get("action").map(str::to_ascii_lowercase);
+    let result = match action.as_deref() {
         None | Some("") => Err(ApiError::MissingParams(vec!["action"])),
         Some("create") => create(&state, kind, &call),
         Some("update") => update(&state, kind, &call),
         Some("delete") => delete(&state, kind, &call),
         Some("list") => list(&state, kind, &call),
-        Some(other) => Err(ApiError::invalid(
+        Some(_) => Err(ApiError::invalid(
             "action",
-            other,
+            call.params.get("action").unwrap_or_default(),
             format!("expected one of {}", ACTIONS.join(", ")),
         )),
     };

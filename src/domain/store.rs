@@ -56,6 +56,8 @@ pub enum RecordError {
     NoVcenterRecord,
     /// A restored record whose ID is already taken.
     DuplicateId(u64),
+    /// Every ID up to `u64::MAX` has been handed out.
+    IdsExhausted,
 }
 
 /// The result of an update or delete over an ID set.
@@ -116,9 +118,10 @@ impl Default for StoreSettings {
 struct Table {
     records: BTreeMap<u64, Arc<Record>>,
     titles: HashMap<String, u64>,
-    /// Which record holds each address. Records of one kind never overlap, so
-    /// every address maps to at most one ID.
-    ips: RangeInclusiveMap<u32, u64>,
+    /// Which record holds each address, per network (records without a
+    /// network are in network 0). Records of one kind and network never
+    /// overlap, so every address maps to at most one ID.
+    ips: HashMap<u64, RangeInclusiveMap<u32, u64>>,
 }
 
 /// All records and indexes.
@@ -205,7 +208,7 @@ impl Store {
         self.check_against_others(kind, None, &fields)?;
 
         let id = self.next_id;
-        self.next_id += 1;
+        self.next_id = id.checked_add(1).ok_or(RecordError::IdsExhausted)?;
         let record = Record {
             id,
             kind,
@@ -411,8 +414,11 @@ impl Store {
         applies: impl Fn(&Record) -> bool,
     ) {
         let table = self.table(kind);
+        let Some(index) = table.ips.get(&network_of(fields)) else {
+            return;
+        };
         for range in fields.ips.ranges() {
-            for (held, &other_id) in table.ips.overlapping(range) {
+            for (held, &other_id) in index.overlapping(range) {
                 if Some(other_id) == own_id {
                     continue;
                 }
@@ -442,8 +448,9 @@ impl Store {
         self.generation += 1;
         let table = self.table_mut(record.kind);
         table.titles.insert(record.fields.title.clone(), record.id);
+        let index = table.ips.entry(network_of(&record.fields)).or_default();
         for range in record.fields.ips.ranges() {
-            table.ips.insert(range.clone(), record.id);
+            index.insert(range.clone(), record.id);
         }
         table.records.insert(record.id, record);
     }
@@ -455,8 +462,11 @@ impl Store {
             return;
         };
         table.titles.remove(&record.fields.title);
+        let Some(index) = table.ips.get_mut(&network_of(&record.fields)) else {
+            return;
+        };
         for range in record.fields.ips.ranges() {
-            table.ips.remove(range.clone());
+            index.remove(range.clone());
         }
     }
 }
@@ -465,6 +475,12 @@ impl Store {
 struct ConflictReport {
     conflicts: Vec<IpConflict>,
     truncated: bool,
+}
+
+/// The network whose records a record's IPs must not overlap: its own, or
+/// network 0 for records without one.
+fn network_of(fields: &RecordFields) -> u64 {
+    fields.network_id.unwrap_or(0)
 }
 
 fn matches_filters(record: &Record, query: &ListQuery) -> bool {
@@ -688,7 +704,7 @@ mod tests {
                 "title index"
             );
             for ip in &ips {
-                assert_eq!(table.ips.get(ip), Some(id), "IP index for {ip}");
+                assert_eq!(table.ips[&0].get(ip), Some(id), "IP index for {ip}");
             }
             out.insert(
                 *id,
@@ -701,7 +717,8 @@ mod tests {
         assert_eq!(table.titles.len(), out.len(), "stale title index entries");
         let indexed: usize = table
             .ips
-            .iter()
+            .values()
+            .flat_map(|index| index.iter())
             .map(|(r, _)| (r.end() - r.start() + 1) as usize)
             .sum();
         let held: usize = out.values().map(|r| r.ips.len()).sum();

@@ -47,7 +47,7 @@ impl VaultType {
     pub fn find(name: &str) -> Option<&'static VaultType> {
         VAULT_TYPES
             .iter()
-            .find(|vault| vault.name.eq_ignore_ascii_case(name.trim()))
+            .find(|vault| vault.name.eq_ignore_ascii_case(name))
     }
 
     /// Lists the accepted names, for error messages.

@@ -8,6 +8,7 @@ mod support;
 mod admin;
 mod basics;
 mod cli;
+mod hostile;
 mod lifecycle;
 mod listing;
 mod platform;
