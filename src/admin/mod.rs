@@ -3,6 +3,7 @@
 //! Qualys credentials, and sit behind their own token when one is set.
 //! [`crate::MockServer`] calls the same operations in process.
 
+mod dashboard;
 pub mod faults;
 pub mod journal;
 pub mod state_doc;
@@ -37,6 +38,8 @@ pub(crate) fn router(state: AppState) -> Router<AppState> {
         )
         .route("/__admin/faults/{id}", delete(remove_fault))
         .route("/__admin/clock", get(get_clock).put(set_clock))
+        .route("/__admin/limits", get(limits))
+        .merge(dashboard::router())
         .route_layer(middleware::from_fn_with_state(state, require_token));
     Router::new()
         .route("/__admin/health", get(health))
@@ -170,6 +173,11 @@ async fn remove_fault(State(state): State<AppState>, Path(id): Path<u64>) -> Res
         )
             .into_response()
     }
+}
+
+/// `GET /__admin/limits`: the configured limits and each user's counters.
+async fn limits(State(state): State<AppState>) -> Json<Value> {
+    Json(state.limits.snapshot())
 }
 
 async fn get_clock(State(state): State<AppState>) -> Json<Value> {

@@ -114,6 +114,30 @@ impl Limits {
         (permit, report)
     }
 
+    /// The counters of every user, for the admin API and dashboard.
+    pub(crate) fn snapshot(&self) -> serde_json::Value {
+        let now = Instant::now();
+        let users = self.users.lock();
+        let mut by_user: Vec<serde_json::Value> = users
+            .iter()
+            .map(|(login, usage)| {
+                let in_window = now.duration_since(usage.window_start) < self.window;
+                serde_json::json!({
+                    "user": login,
+                    "calls_in_window": if in_window { usage.calls } else { 0 },
+                    "running": usage.running,
+                })
+            })
+            .collect();
+        by_user.sort_by(|a, b| a["user"].as_str().cmp(&b["user"].as_str()));
+        serde_json::json!({
+            "rate_limit": self.rate_limit,
+            "rate_window_secs": self.window.as_secs(),
+            "concurrency_limit": self.concurrency_limit,
+            "users": by_user,
+        })
+    }
+
     /// Forgets every user's counters.
     pub(crate) fn clear(&self) {
         self.users.lock().clear();
