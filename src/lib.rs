@@ -30,3 +30,8 @@ mod xml;
 pub use server::{serve, serve_on, MockServer, MockServerBuilder};
 pub use settings::{Settings, User};
 pub use tls::TlsSettings;
+
+/// The README's Rust examples, compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

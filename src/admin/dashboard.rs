@@ -21,9 +21,12 @@ pub(crate) fn router() -> Router<AppState> {
 async fn page() -> Response {
     let mut response = Html(PAGE).into_response();
     // The page loads nothing from elsewhere; say so to the browser too.
-    let policy = "default-src 'self'; script-src 'unsafe-inline' 'self'; style-src 'unsafe-inline' 'self'";
+    let policy =
+        "default-src 'self'; script-src 'unsafe-inline' 'self'; style-src 'unsafe-inline' 'self'";
     if let Ok(value) = policy.parse() {
-        response.headers_mut().insert(header::CONTENT_SECURITY_POLICY, value);
+        response
+            .headers_mut()
+            .insert(header::CONTENT_SECURITY_POLICY, value);
     }
     response
 }
