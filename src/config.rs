@@ -85,6 +85,10 @@ pub struct Options {
     #[arg(long, env = "QUALYS_MOCK_MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
     pub max_body_bytes: usize,
 
+    /// Most records the mock holds; creates beyond it get 409. No limit by default.
+    #[arg(long, env = "QUALYS_MOCK_MAX_RECORDS", value_name = "RECORDS")]
+    pub max_records: Option<usize>,
+
     /// An account that may call the API, as NAME:PASSWORD; repeat the flag,
     /// or separate accounts with commas in the variable. With none, any
     /// credentials are accepted.
@@ -229,6 +233,7 @@ pub struct FileConfig {
     networks: Option<Vec<u64>>,
     no_vcenter_check: Option<bool>,
     max_body_bytes: Option<usize>,
+    max_records: Option<usize>,
     users: Option<Vec<String>>,
     session_timeout: Option<u64>,
     rate_limit: Option<u32>,
@@ -293,6 +298,7 @@ impl Options {
             networks: self.networks.clone(),
             require_vcenter_record: !self.no_vcenter_check,
             max_body_bytes: self.max_body_bytes,
+            max_records: self.max_records,
             users: self.users.clone(),
             session_timeout: Duration::from_secs(self.session_timeout),
             rate_limit: self.rate_limit,
@@ -330,6 +336,7 @@ impl Options {
             networks: self.networks.clone(),
             no_vcenter_check: Some(self.no_vcenter_check),
             max_body_bytes: Some(self.max_body_bytes),
+            max_records: self.max_records,
             users: Some(users),
             session_timeout: Some(self.session_timeout),
             rate_limit: self.rate_limit,
@@ -376,6 +383,7 @@ impl Options {
             networks,
             no_vcenter_check,
             max_body_bytes,
+            max_records,
             session_timeout,
             rate_limit,
             rate_window,

@@ -345,6 +345,12 @@ impl MockServerBuilder {
         self
     }
 
+    /// Caps the number of records; creates beyond it get 409.
+    pub fn max_records(mut self, records: usize) -> Self {
+        self.settings.max_records = Some(records);
+        self
+    }
+
     /// Sets whether `login_type=vcenter` needs an existing vCenter record.
     pub fn require_vcenter_record(mut self, required: bool) -> Self {
         self.settings.require_vcenter_record = required;

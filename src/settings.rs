@@ -30,6 +30,8 @@ pub struct Settings {
     pub require_vcenter_record: bool,
     /// The largest request body accepted, in bytes.
     pub max_body_bytes: usize,
+    /// The most records the mock holds; `None` for no limit.
+    pub max_records: Option<usize>,
     /// The accounts that may log in. Empty means any user name and password
     /// are accepted, which suits most tests.
     pub users: Vec<User>,
@@ -103,6 +105,7 @@ impl Default for Settings {
             networks: None,
             require_vcenter_record: true,
             max_body_bytes: 1024 * 1024,
+            max_records: None,
             users: Vec::new(),
             session_timeout: Duration::from_secs(3600),
             rate_limit: None,

@@ -93,6 +93,7 @@ impl AppState {
         let store_settings = StoreSettings {
             id_start: settings.id_start,
             require_vcenter_record: settings.require_vcenter_record,
+            max_records: settings.max_records,
         };
         let load = |doc: &StateDoc| {
             let ctx = LoadContext {
@@ -148,6 +149,7 @@ impl AppState {
             Store::new(StoreSettings {
                 id_start: self.settings.id_start,
                 require_vcenter_record: self.settings.require_vcenter_record,
+                max_records: self.settings.max_records,
             })
         };
         self.stores.replace(store);
@@ -172,6 +174,7 @@ impl AppState {
             store_settings: StoreSettings {
                 id_start: self.settings.id_start,
                 require_vcenter_record: self.settings.require_vcenter_record,
+                max_records: self.settings.max_records,
             },
             networks: self.settings.networks.as_deref(),
             now: Stamp {

@@ -14,6 +14,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
 
+use crate::api::access_log;
 use crate::api::auth;
 use crate::api::call::error_response;
 use crate::api::error::ApiError;
@@ -243,7 +244,28 @@ pub(crate) async fn inject(
         .pick(params.get("action"), parts.uri.path(), user.as_deref());
     let ctx = state.doc_context(&parts.headers, None);
     let request = Request::from_parts(parts, body);
+    let mut response = apply(&state, effect, &ctx, request, next).await;
 
+    // The journal shows what a faulted call asked for, like any other.
+    let action = params.get("action").map(str::to_owned);
+    let masked = params.masked();
+    access_log::note(&mut response, |summary| {
+        summary.action = summary.action.take().or(action);
+        summary.user = summary.user.take().or(user);
+        if summary.params.is_empty() {
+            summary.params = masked;
+        }
+    });
+    response
+}
+
+async fn apply(
+    state: &AppState,
+    effect: Option<FaultEffect>,
+    ctx: &crate::xml::DocContext,
+    request: Request,
+    next: Next,
+) -> Response {
     match effect {
         None => next.run(request).await,
         Some(FaultEffect::Latency { ms }) => {
@@ -255,11 +277,14 @@ pub(crate) async fn inject(
             let text = text.unwrap_or_else(|| {
                 "Injected fault: the service is temporarily unavailable".to_owned()
             });
-            let body = simple_return::render(&ctx, Some(code.unwrap_or(1999)), &text, &[]);
-            crate::api::call::xml_response(status, body)
+            let code = code.unwrap_or(1999);
+            let body = simple_return::render(ctx, Some(code), &text, &[]);
+            let mut response = crate::api::call::xml_response(status, body);
+            access_log::note(&mut response, |summary| summary.code = Some(code));
+            response
         }
         Some(FaultEffect::RateLimit { seconds }) => {
-            let mut response = error_response(&ctx, &ApiError::RateLimit(seconds));
+            let mut response = error_response(ctx, &ApiError::RateLimit(seconds));
             let report = state.limits.anonymous_report();
             report.write_headers(response.headers_mut());
             let headers = response.headers_mut();

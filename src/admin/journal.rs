@@ -52,6 +52,10 @@ pub struct JournalFilter {
     pub status: Option<u16>,
     /// Only calls by this login.
     pub user: Option<String>,
+    /// Only calls numbered after this one, for polling.
+    pub since: Option<u64>,
+    /// At most this many, the newest.
+    pub limit: Option<usize>,
 }
 
 impl Journal {

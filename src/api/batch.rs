@@ -29,6 +29,10 @@ pub(crate) fn describe(kind: RecordKind, error: &RecordError) -> (u32, String) {
             }
             (BLOCKED_CODE, lines.join("\n"))
         }
+        RecordError::StoreFull(max) => (
+            BLOCKED_CODE,
+            format!("The mock already holds its maximum of {max} records; delete some or raise --max-records"),
+        ),
         RecordError::IdsExhausted => (
             BLOCKED_CODE,
             "No record IDs are left; reset the mock or start it with a lower --id-start".to_owned(),

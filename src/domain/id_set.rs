@@ -25,7 +25,14 @@ pub enum IdSetError {
     /// A range whose start is greater than its end.
     #[error("range '{0}' starts after it ends")]
     Reversed(String),
+    /// More comma-separated entries than one request may carry.
+    #[error("more than {MAX_ENTRIES} entries; use ranges such as 1359-1407")]
+    TooManyEntries,
 }
+
+/// The most comma-separated entries one `ids` value may have. Ranges make
+/// any set expressible within it, and the limit bounds the work per request.
+pub const MAX_ENTRIES: usize = 10_000;
 
 impl IdSet {
     /// Creates an empty set.
@@ -37,7 +44,10 @@ impl IdSet {
     /// around entries and around the dash.
     pub fn parse(value: &str) -> Result<Self, IdSetError> {
         let mut set = IdSet::new();
-        for entry in value.split(',') {
+        for (index, entry) in value.split(',').enumerate() {
+            if index == MAX_ENTRIES {
+                return Err(IdSetError::TooManyEntries);
+            }
             let entry = entry.trim();
             if entry.is_empty() {
                 return Err(IdSetError::EmptyEntry);

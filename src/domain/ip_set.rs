@@ -34,7 +34,14 @@ pub enum IpSetError {
     /// A range whose start is greater than its end.
     #[error("range '{0}' starts after it ends")]
     Reversed(String),
+    /// More comma-separated entries than one request may carry.
+    #[error("more than {MAX_ENTRIES} entries; merge neighbouring addresses into ranges")]
+    TooManyEntries,
 }
+
+/// The most comma-separated entries one IP list may have; it bounds the work
+/// and memory of one request.
+pub const MAX_ENTRIES: usize = 10_000;
 
 impl IpSet {
     /// Creates an empty set.
@@ -46,7 +53,10 @@ impl IpSet {
     /// ignoring spaces around entries and around the dash.
     pub fn parse(value: &str) -> Result<Self, IpSetError> {
         let mut set = IpSet::new();
-        for entry in value.split(',') {
+        for (index, entry) in value.split(',').enumerate() {
+            if index == MAX_ENTRIES {
+                return Err(IpSetError::TooManyEntries);
+            }
             let entry = entry.trim();
             if entry.is_empty() {
                 return Err(IpSetError::EmptyEntry);

@@ -58,6 +58,8 @@ pub enum RecordError {
     DuplicateId(u64),
     /// Every ID up to `u64::MAX` has been handed out.
     IdsExhausted,
+    /// The store holds its configured maximum of records.
+    StoreFull(usize),
 }
 
 /// The result of an update or delete over an ID set.
@@ -102,6 +104,8 @@ pub struct StoreSettings {
     pub id_start: u64,
     /// Whether `login_type=vcenter` needs at least one vCenter record.
     pub require_vcenter_record: bool,
+    /// The most records of all kinds together; `None` for no limit.
+    pub max_records: Option<usize>,
 }
 
 impl Default for StoreSettings {
@@ -109,6 +113,7 @@ impl Default for StoreSettings {
         StoreSettings {
             id_start: 1,
             require_vcenter_record: true,
+            max_records: None,
         }
     }
 }
@@ -177,6 +182,7 @@ impl Store {
         }
         record.fields.check().map_err(RecordError::Rule)?;
         self.check_against_others(record.kind, None, &record.fields)?;
+        self.check_room()?;
         self.next_id = self.next_id.max(record.id.saturating_add(1));
         self.insert(Arc::new(record));
         Ok(())
@@ -206,6 +212,7 @@ impl Store {
     ) -> Result<u64, RecordError> {
         fields.check().map_err(RecordError::Rule)?;
         self.check_against_others(kind, None, &fields)?;
+        self.check_room()?;
 
         let id = self.next_id;
         self.next_id = id.checked_add(1).ok_or(RecordError::IdsExhausted)?;
@@ -285,6 +292,17 @@ impl Store {
     pub fn clear(&mut self) {
         self.tables = Default::default();
         self.generation += 1;
+    }
+
+    fn check_room(&self) -> Result<(), RecordError> {
+        let Some(max) = self.settings.max_records else {
+            return Ok(());
+        };
+        let total: usize = self.tables.iter().map(|table| table.records.len()).sum();
+        if total >= max {
+            return Err(RecordError::StoreFull(max));
+        }
+        Ok(())
     }
 
     fn table(&self, kind: RecordKind) -> &Table {

@@ -12,6 +12,8 @@ mod hostile;
 mod lifecycle;
 mod listing;
 mod platform;
+mod races;
 mod records;
 mod rules;
+mod secrets;
 mod tls;

@@ -90,6 +90,14 @@ impl Mock {
 
 /// Sends a request and validates the XML reply.
 pub async fn send(request: reqwest::RequestBuilder) -> Reply {
+    let reply = send_unchecked(request).await;
+    reply.validate();
+    reply
+}
+
+/// Sends a request without validating the reply; the caller validates a
+/// batch of them with [`validate_all`], which runs xmllint once.
+pub async fn send_unchecked(request: reqwest::RequestBuilder) -> Reply {
     let response = request.send().await.expect("request reaches the mock");
     let status = response.status().as_u16();
     let content_type = response
@@ -99,15 +107,58 @@ pub async fn send(request: reqwest::RequestBuilder) -> Reply {
         .unwrap_or_default();
     let headers = response.headers().clone();
     let body = response.text().await.expect("body is UTF-8");
-    let reply = Reply {
+    Reply {
         status,
         content_type,
         headers,
         body,
-    };
-    reply.validate();
-    reply
+    }
 }
+
+/// Validates many replies with one xmllint run per DTD.
+pub fn validate_all(replies: &[Reply]) {
+    let mut by_dtd: std::collections::BTreeMap<&str, Vec<&Reply>> = Default::default();
+    for reply in replies {
+        reply.check_envelope();
+        let root = reply.root();
+        let dtd = dtd_for_root(&root).unwrap_or_else(|| panic!("no DTD for root {root}"));
+        by_dtd.entry(dtd).or_default().push(reply);
+    }
+    let dir = std::env::temp_dir().join(format!(
+        "qualys-mock-batch-{}-{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    for (dtd, group) in by_dtd {
+        let files: Vec<PathBuf> = group
+            .iter()
+            .enumerate()
+            .map(|(n, reply)| {
+                let file = dir.join(format!("{n}.xml"));
+                std::fs::write(&file, &reply.body).unwrap();
+                file
+            })
+            .collect();
+        let output = Command::new("xmllint")
+            .args(["--noout", "--nonet", "--dtdvalid"])
+            .arg(dtd_dir().join(dtd))
+            .args(&files)
+            .output()
+            .expect("xmllint must be installed (Debian package libxml2-utils)");
+        assert!(
+            output.status.success(),
+            "xmllint rejected a document against {dtd}:\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        for file in files {
+            std::fs::remove_file(file).ok();
+        }
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+static COUNTER: AtomicUsize = AtomicUsize::new(0);
 
 /// An HTTP reply with its body as text.
 #[derive(Debug)]
@@ -141,6 +192,14 @@ impl Reply {
 
     /// Checks the body against the DTD that its root element names.
     pub fn validate(&self) {
+        self.check_envelope();
+        let root = self.root();
+        let dtd = dtd_for_root(&root).unwrap_or_else(|| panic!("no DTD for root {root}"));
+        xmllint_valid(&self.body, dtd);
+    }
+
+    /// Checks the content type, the declaration and the external DOCTYPE.
+    pub fn check_envelope(&self) {
         assert_eq!(
             self.content_type, "text/xml;charset=UTF-8",
             "body: {}",
@@ -179,7 +238,6 @@ fn dtd_for_root(root: &str) -> Option<&'static str> {
 /// Runs `xmllint --dtdvalid` on `xml`; panics with xmllint's output when the
 /// document is invalid or xmllint is missing.
 pub fn xmllint_valid(xml: &str, dtd: &str) {
-    static COUNTER: AtomicUsize = AtomicUsize::new(0);
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
     let file = std::env::temp_dir().join(format!("qualys-mock-{}-{n}.xml", std::process::id()));
     std::fs::write(&file, xml).unwrap();
