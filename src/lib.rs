@@ -20,6 +20,8 @@ mod app;
 pub mod clock;
 pub mod config;
 pub mod domain;
+#[cfg(test)]
+mod fuzz;
 pub mod healthcheck;
 mod server;
 mod settings;

@@ -138,8 +138,12 @@ async fn run(
     });
 
     let https_task = https.map(|listener| {
+        // Requests through TLS say so, so the URLs in answers name https.
+        let https_router = router
+            .clone()
+            .layer(axum::middleware::map_request(mark_https));
         let serve =
-            axum::serve(listener, router.clone()).with_graceful_shutdown(wait(stopped.clone()));
+            axum::serve(listener, https_router).with_graceful_shutdown(wait(stopped.clone()));
         tokio::spawn(async move { serve.await })
     });
     let serving = axum::serve(http, router)
@@ -171,6 +175,14 @@ async fn run(
         save_state(&state, &mut saved);
     }
     Ok(())
+}
+
+async fn mark_https(mut request: axum::extract::Request) -> axum::extract::Request {
+    let https = axum::http::HeaderValue::from_static("https");
+    request
+        .headers_mut()
+        .insert(crate::state::FORWARDED_PROTO, https);
+    request
 }
 
 /// A mock Qualys server running inside the current tokio runtime. It stops

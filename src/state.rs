@@ -198,21 +198,31 @@ impl AppState {
     }
 
     /// The base URL for DOCTYPEs and paging links: the configured one, else
-    /// the `Host` the client used, else the listen address.
+    /// the `Host` the client used, else the listen address. The scheme is
+    /// `https` on the HTTPS listener or behind a proxy that sends
+    /// `X-Forwarded-Proto: https`, and `http` otherwise.
     pub(crate) fn base_url(&self, headers: &HeaderMap) -> String {
         if let Some(url) = &self.settings.base_url {
             return url.clone();
         }
+        let scheme = match headers.get(FORWARDED_PROTO).and_then(|v| v.to_str().ok()) {
+            Some(proto) if proto.eq_ignore_ascii_case("https") => "https",
+            _ => "http",
+        };
         let host = headers
             .get(header::HOST)
             .and_then(|value| value.to_str().ok())
             .filter(|host| is_plain_host(host));
         match host {
-            Some(host) => format!("http://{host}"),
-            None => format!("http://{}", self.settings.listen),
+            Some(host) => format!("{scheme}://{host}"),
+            None => format!("{scheme}://{}", self.settings.listen),
         }
     }
 }
+
+/// The header that tells the scheme the client used; the HTTPS listener sets
+/// it on every request it passes on.
+pub(crate) const FORWARDED_PROTO: &str = "x-forwarded-proto";
 
 /// The configured accounts and networks plus those of `doc`.
 fn base_directory(settings: &Settings, doc: Option<&StateDoc>) -> Directory {

@@ -17,7 +17,7 @@ use crate::xml::record_list::{self, Details, PageWarning};
 use crate::xml::DocContext;
 
 use super::access_log;
-use super::batch::{self, BLOCKED_CODE};
+use super::batch;
 use super::call::{xml_response, Call};
 use super::error::ApiError;
 use super::params;
@@ -83,33 +83,24 @@ fn create(state: &AppState, kind: RecordKind, call: &Call) -> Result<Response, A
         .write()
         .create(kind, fields, stamp(state, call));
 
-    let (status, batch) = match result {
-        Ok(id) => (
-            StatusCode::OK,
-            Batch {
-                code: None,
-                text: "Successfully Created".to_owned(),
-                ids: [id].into_iter().collect(),
-            },
-        ),
+    // Per-record failures travel inside a 200 BATCH_RETURN, as for update
+    // and delete: clients read any non-2xx body as SIMPLE_RETURN.
+    let batch = match result {
+        Ok(id) => Batch {
+            code: None,
+            text: "Successfully Created".to_owned(),
+            ids: [id].into_iter().collect(),
+        },
         Err(error) => {
             let (code, text) = batch::describe(kind, &error);
-            let status = if code == BLOCKED_CODE {
-                StatusCode::CONFLICT
-            } else {
-                StatusCode::BAD_REQUEST
-            };
-            (
-                status,
-                Batch {
-                    code: Some(code),
-                    text,
-                    ids: Default::default(),
-                },
-            )
+            Batch {
+                code: Some(code),
+                text,
+                ids: Default::default(),
+            }
         }
     };
-    Ok(batch_response(status, &call.ctx, &[batch]))
+    Ok(batch_response(StatusCode::OK, &call.ctx, &[batch]))
 }
 
 /// `action=update`: the same change applied to every record in `ids`.
