@@ -14,6 +14,7 @@ mod listing;
 mod platform;
 mod races;
 mod records;
+mod roundtrip;
 mod rules;
 mod secrets;
 mod tls;
