@@ -40,9 +40,10 @@ pub enum Command {
     /// Exit 0 when the mock at ADDRESS answers its health check, 1 otherwise;
     /// for container health checks without curl.
     Healthcheck {
-        /// Address of the mock to check; 0.0.0.0 means this machine.
-        #[arg(long, env = "QUALYS_MOCK_LISTEN", default_value = "127.0.0.1:8080")]
-        address: SocketAddr,
+        /// Address of the mock to check; 0.0.0.0 means this machine. Default:
+        /// the listen address from the flags, environment or config file.
+        #[arg(long)]
+        address: Option<SocketAddr>,
     },
     /// Print the effective options as TOML, passwords masked, and exit.
     Config,
@@ -88,6 +89,12 @@ pub struct Options {
     /// Most records the mock holds; creates beyond it get 409. No limit by default.
     #[arg(long, env = "QUALYS_MOCK_MAX_RECORDS", value_name = "RECORDS")]
     pub max_records: Option<usize>,
+
+    /// Seconds a connection may wait for the client's next bytes (an idle
+    /// keep-alive connection or a request that stops halfway) before it is closed.
+    #[arg(long, env = "QUALYS_MOCK_IDLE_TIMEOUT", default_value_t = 60, value_name = "SECONDS",
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub idle_timeout: u64,
 
     /// An account that may call the API, as NAME:PASSWORD; repeat the flag,
     /// or separate accounts with commas in the variable. With none, any
@@ -234,6 +241,7 @@ pub struct FileConfig {
     no_vcenter_check: Option<bool>,
     max_body_bytes: Option<usize>,
     max_records: Option<usize>,
+    idle_timeout: Option<u64>,
     users: Option<Vec<String>>,
     session_timeout: Option<u64>,
     rate_limit: Option<u32>,
@@ -299,6 +307,7 @@ impl Options {
             require_vcenter_record: !self.no_vcenter_check,
             max_body_bytes: self.max_body_bytes,
             max_records: self.max_records,
+            idle_timeout: Duration::from_secs(self.idle_timeout),
             users: self.users.clone(),
             session_timeout: Duration::from_secs(self.session_timeout),
             rate_limit: self.rate_limit,
@@ -337,6 +346,7 @@ impl Options {
             no_vcenter_check: Some(self.no_vcenter_check),
             max_body_bytes: Some(self.max_body_bytes),
             max_records: self.max_records,
+            idle_timeout: Some(self.idle_timeout),
             users: Some(users),
             session_timeout: Some(self.session_timeout),
             rate_limit: self.rate_limit,
@@ -384,6 +394,7 @@ impl Options {
             no_vcenter_check,
             max_body_bytes,
             max_records,
+            idle_timeout,
             session_timeout,
             rate_limit,
             rate_window,

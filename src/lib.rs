@@ -23,6 +23,7 @@ pub mod domain;
 #[cfg(test)]
 mod fuzz;
 pub mod healthcheck;
+mod idle;
 mod server;
 mod settings;
 mod state;

@@ -16,7 +16,9 @@ async fn main() -> ExitCode {
         }
     };
     match cli.command {
-        Some(Command::Healthcheck { address }) => healthcheck(address),
+        Some(Command::Healthcheck { address }) => {
+            healthcheck(address.unwrap_or(cli.options.listen))
+        }
         Some(Command::Config) => {
             print!("{}", cli.options.to_toml());
             ExitCode::SUCCESS
@@ -42,10 +44,10 @@ async fn serve(cli: Cli) -> ExitCode {
         }
     };
     let local = listener.local_addr().map_or(settings.listen, |addr| addr);
-    let base = settings
-        .base_url
-        .clone()
-        .unwrap_or_else(|| format!("http://{local}"));
+    let base = match &settings.base_url {
+        Some(url) => url.clone(),
+        None => format!("http://{}", reachable(local)),
+    };
     tracing::info!(
         "qualys-mock listening on http://{local}; try: curl -u user:pass -H 'X-Requested-With: curl' \
          '{base}/api/2.0/fo/auth/vmware/?action=list'"
@@ -64,6 +66,17 @@ async fn serve(cli: Cli) -> ExitCode {
     ExitCode::SUCCESS
 }
 
+/// An address a local client can connect to: loopback in place of an
+/// unspecified address such as 0.0.0.0.
+fn reachable(address: std::net::SocketAddr) -> std::net::SocketAddr {
+    let ip = match address.ip() {
+        std::net::IpAddr::V4(ip) if ip.is_unspecified() => std::net::Ipv4Addr::LOCALHOST.into(),
+        std::net::IpAddr::V6(ip) if ip.is_unspecified() => std::net::Ipv6Addr::LOCALHOST.into(),
+        ip => ip,
+    };
+    std::net::SocketAddr::new(ip, address.port())
+}
+
 fn healthcheck(address: std::net::SocketAddr) -> ExitCode {
     match qualys_mock::healthcheck::check(address) {
         Ok(()) => ExitCode::SUCCESS,
@@ -76,7 +89,12 @@ fn healthcheck(address: std::net::SocketAddr) -> ExitCode {
 
 fn init_tracing(format: LogFormat) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    // Colour codes only help a terminal; they garble files and container logs.
+    let colour = std::io::IsTerminal::is_terminal(&std::io::stdout())
+        && std::env::var_os("NO_COLOR").is_none();
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(colour);
     match format {
         LogFormat::Text => builder.init(),
         LogFormat::Json => builder.json().init(),

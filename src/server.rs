@@ -18,6 +18,7 @@ use crate::admin::state_doc::StateDoc;
 use crate::admin::state_file::{self, Loaded};
 use crate::app;
 use crate::domain::record::{Record, RecordKind};
+use crate::idle::IdleListener;
 use crate::settings::{Settings, User};
 use crate::state::AppState;
 use crate::tls::{self, TlsListener, TlsSettings};
@@ -43,7 +44,7 @@ pub async fn serve_on(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> io::Result<()> {
     let https = match &settings.tls {
-        Some(tls) => Some(bind_https(tls).await?),
+        Some(tls) => Some(bind_https(tls, settings.idle_timeout).await?),
         None => None,
     };
     let https = https.map(|(listener, _)| listener);
@@ -95,12 +96,18 @@ fn save_state(state: &AppState, saved: &mut Option<u64>) {
 }
 
 /// The HTTPS listener with the CA certificate that signed it, if generated.
-async fn bind_https(settings: &TlsSettings) -> io::Result<(TlsListener, Option<String>)> {
+async fn bind_https(
+    settings: &TlsSettings,
+    idle: Duration,
+) -> io::Result<(TlsListener, Option<String>)> {
     let identity = tls::identity(settings)?;
     let tcp = TcpListener::bind(settings.listen).await?;
     let local = tcp.local_addr()?;
     tracing::info!("qualys-mock listening on https://{local}");
-    Ok((TlsListener::new(tcp, identity.config)?, identity.ca_pem))
+    Ok((
+        TlsListener::new(tcp, identity.config, idle)?,
+        identity.ca_pem,
+    ))
 }
 
 async fn run(
@@ -146,6 +153,7 @@ async fn run(
             axum::serve(listener, https_router).with_graceful_shutdown(wait(stopped.clone()));
         tokio::spawn(async move { serve.await })
     });
+    let http = IdleListener::new(http, state.settings.idle_timeout);
     let serving = axum::serve(http, router)
         .with_graceful_shutdown(wait(stopped.clone()))
         .into_future();
@@ -357,7 +365,13 @@ impl MockServerBuilder {
         self
     }
 
-    /// Caps the number of records; creates beyond it get 409.
+    /// Sets how long a connection may wait for the client's next bytes.
+    pub fn idle_timeout(mut self, idle: Duration) -> Self {
+        self.settings.idle_timeout = idle;
+        self
+    }
+
+    /// Caps the number of records; creates beyond them fail with 1920.
     pub fn max_records(mut self, records: usize) -> Self {
         self.settings.max_records = Some(records);
         self
@@ -466,7 +480,7 @@ impl MockServerBuilder {
         let address = listener.local_addr()?;
         let (https, ca_pem) = match &self.settings.tls {
             Some(tls) => {
-                let (listener, ca_pem) = bind_https(tls).await?;
+                let (listener, ca_pem) = bind_https(tls, self.settings.idle_timeout).await?;
                 (Some(listener), ca_pem)
             }
             None => (None, None),

@@ -32,6 +32,9 @@ pub struct Settings {
     pub max_body_bytes: usize,
     /// The most records the mock holds; `None` for no limit.
     pub max_records: Option<usize>,
+    /// How long a connection may wait for the client's next bytes before
+    /// it is closed.
+    pub idle_timeout: Duration,
     /// The accounts that may log in. Empty means any user name and password
     /// are accepted, which suits most tests.
     pub users: Vec<User>,
@@ -106,6 +109,7 @@ impl Default for Settings {
             require_vcenter_record: true,
             max_body_bytes: 1024 * 1024,
             max_records: None,
+            idle_timeout: Duration::from_secs(60),
             users: Vec::new(),
             session_timeout: Duration::from_secs(3600),
             rate_limit: None,

@@ -15,10 +15,12 @@ use rcgen::{
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use rustls::ServerConfig;
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 use tokio_rustls::server::TlsStream;
 use tokio_rustls::TlsAcceptor;
+
+use crate::idle::{with_idle_timeout, IdleStream};
 
 /// How long a client may take to complete its handshake.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -140,15 +142,19 @@ fn invalid(message: &str) -> io::Error {
 /// handshake runs in its own task, so a slow client cannot stall others.
 pub(crate) struct TlsListener {
     local: SocketAddr,
-    ready: mpsc::Receiver<(TlsStream<TcpStream>, SocketAddr)>,
+    ready: mpsc::Receiver<(TlsStream<IdleStream>, SocketAddr)>,
 }
 
 impl TlsListener {
-    pub(crate) fn new(tcp: TcpListener, config: Arc<ServerConfig>) -> io::Result<TlsListener> {
+    pub(crate) fn new(
+        tcp: TcpListener,
+        config: Arc<ServerConfig>,
+        idle: Duration,
+    ) -> io::Result<TlsListener> {
         let local = tcp.local_addr()?;
         let (sender, ready) = mpsc::channel(64);
         let acceptor = TlsAcceptor::from(config);
-        tokio::spawn(accept_loop(tcp, acceptor, sender));
+        tokio::spawn(accept_loop(tcp, acceptor, sender, idle));
         Ok(TlsListener { local, ready })
     }
 }
@@ -156,7 +162,8 @@ impl TlsListener {
 async fn accept_loop(
     tcp: TcpListener,
     acceptor: TlsAcceptor,
-    ready: mpsc::Sender<(TlsStream<TcpStream>, SocketAddr)>,
+    ready: mpsc::Sender<(TlsStream<IdleStream>, SocketAddr)>,
+    idle: Duration,
 ) {
     loop {
         let (stream, peer) = match tcp.accept().await {
@@ -175,6 +182,7 @@ async fn accept_loop(
         let acceptor = acceptor.clone();
         let ready = ready.clone();
         tokio::spawn(async move {
+            let stream = with_idle_timeout(stream, idle);
             match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
                 Ok(Ok(tls)) => {
                     let _ = ready.send((tls, peer)).await;
@@ -187,7 +195,7 @@ async fn accept_loop(
 }
 
 impl axum::serve::Listener for TlsListener {
-    type Io = TlsStream<TcpStream>;
+    type Io = TlsStream<IdleStream>;
     type Addr = SocketAddr;
 
     async fn accept(&mut self) -> (Self::Io, Self::Addr) {

@@ -75,7 +75,7 @@ class HeldCall:
 
     The mock admits a call (and takes a concurrency slot) once the request
     headers arrive, then waits for the body. ``finish`` sends the body and
-    reads the answer, which frees the slot.
+    reads the response, which frees the slot.
     """
 
     def __init__(self, address: str, login: str, password: str):

@@ -18,6 +18,7 @@ send them by hand, and any language can replay them:
 Expectations, each checked in order:
     status CODE                     HTTP status
     header NAME: VALUE              header present with exactly this value
+    header NAME ~ REGEX             header present, its value matches REGEX
     header NAME                     header present
     no-header NAME                  header absent
     xpath PATH = TEXT               text of the first element at PATH
@@ -155,7 +156,7 @@ class Response:
 
 
 def send(exchange: Exchange, variables: dict[str, str]) -> Response:
-    """Send the exchange's request over a new connection and read the answer."""
+    """Send the exchange's request over a new connection and read the response."""
     url = urlsplit(_substitute(exchange.url, variables))
     if url.scheme != "http" or url.hostname not in ("127.0.0.1", "::1", "localhost"):
         raise AssertionError(f"exchange {exchange.name!r} targets {url.geturl()}; only the local mock is allowed")
@@ -172,8 +173,8 @@ def send(exchange: Exchange, variables: dict[str, str]) -> Response:
             if "content-length" not in names:
                 connection.putheader("Content-Length", str(len(body)))
         connection.endheaders(body or None)
-        answer = connection.getresponse()
-        return Response(status=answer.status, headers=answer.headers, body=answer.read())
+        http_response = connection.getresponse()
+        return Response(status=http_response.status, headers=http_response.headers, body=http_response.read())
     finally:
         connection.close()
 
@@ -205,11 +206,16 @@ def check(exchange: Exchange, response: Response, variables: dict[str, str]) -> 
         if kind == "status":
             assert response.status == int(rest), f"{where}: status {response.status}, expected {rest}\n{body_text}"
         elif kind == "header":
-            name, colon, value = rest.partition(":")
-            actual = response.headers.get(name.strip())
-            assert actual is not None, f"{where}: header {name.strip()} missing"
-            if colon:
-                assert actual == value.strip(), f"{where}: header {name.strip()} is {actual!r}, expected {value.strip()!r}"
+            match = re.match(r"([A-Za-z0-9-]+)\s*(?:(:|~)\s*(.*))?$", rest)
+            if not match:
+                raise AssertionError(f"{where}: invalid expectation {expectation!r}")
+            name, operator, value = match.groups()
+            actual = response.headers.get(name)
+            assert actual is not None, f"{where}: header {name} missing"
+            if operator == ":":
+                assert actual == value, f"{where}: header {name} is {actual!r}, expected {value!r}"
+            elif operator == "~":
+                assert re.search(value, actual), f"{where}: header {name} is {actual!r}, expected to match {value!r}"
         elif kind == "no-header":
             assert response.headers.get(rest) is None, f"{where}: header {rest} present"
         elif kind in ("xpath", "no-xpath", "count"):

@@ -2,7 +2,7 @@
 
 The clients under test default to real Qualys hosts (qualysapi.qualys.com and
 the platform URLs of qualys-cli), and qualysclient cannot be configured at all
-without overriding module attributes. If a test forgets one of those settings,
+without overriding module attributes. If a test omits one of those settings,
 the request must fail here instead of reaching the internet. The suite installs
 the guard in its own process (conftest.py) and in every Python subprocess it
 starts (guard_site/sitecustomize.py on PYTHONPATH).
@@ -20,7 +20,7 @@ import sys
 
 LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost"})
 
-# Descriptions of the attempts refused in this process.
+# Descriptions of the attempts blocked in this process.
 BLOCKED: list[str] = []
 
 _original_getaddrinfo = socket.getaddrinfo
@@ -46,8 +46,8 @@ def is_loopback(host: object) -> bool:
         return False
 
 
-def _refuse(what: str) -> PermissionError:
-    message = f"loopback guard: blocked {what}; the compatibility suite talks only to 127.0.0.1 and ::1"
+def _blocked_error(attempt: str) -> PermissionError:
+    message = f"loopback guard: blocked {attempt}; the compatibility suite connects only to 127.0.0.1 and ::1"
     BLOCKED.append(message)
     print(message, file=sys.stderr, flush=True)
     return PermissionError(message)
@@ -55,7 +55,7 @@ def _refuse(what: str) -> PermissionError:
 
 def _guarded_getaddrinfo(host, *args, **kwargs):
     if not is_loopback(host):
-        raise _refuse(f"name lookup of {host!r}")
+        raise _blocked_error(f"name lookup of {host!r}")
     return _original_getaddrinfo(host, *args, **kwargs)
 
 
@@ -65,7 +65,7 @@ def _check_address(sock: socket.socket, address: object) -> None:
         return
     host = address[0] if isinstance(address, tuple) and address else address
     if not is_loopback(host):
-        raise _refuse(f"connection to {address!r}")
+        raise _blocked_error(f"connection to {address!r}")
 
 
 def _guarded_connect(self, address):

@@ -146,7 +146,7 @@ class MockServer:
         """Return the entries of ``user`` once at least ``count`` are logged.
 
         The mock writes its access-log line after it sends the response, so a
-        client can see an answer slightly before the line appears.
+        client can receive the response slightly before the line appears.
         """
         deadline = time.monotonic() + timeout
         entries = self.requests(user)

@@ -27,3 +27,26 @@ def test_exchange_file_replays(path: Path, request: pytest.FixtureRequest):
     count = httpreplay.replay(exchange_file, server.http_url)
 
     assert count == len(exchange_file.exchanges)
+
+
+def test_replay_rejects_wrong_expectation(mock_replay, tmp_path: Path):
+    wrong = tmp_path / "wrong.http"
+    wrong.write_text(
+        "# An expectation the mock does not meet must fail the replay.\n"
+        "###\n"
+        "# @expect status 200\n"
+        "# @expect xpath /SIMPLE_RETURN/RESPONSE/CODE = 1903\n"
+        "GET {{base}}/api/2.0/fo/auth/vmware/?action=list HTTP/1.1\n"
+        "X-Requested-With: curl\n"
+    )
+
+    with pytest.raises(AssertionError, match="status 401, expected 200"):
+        httpreplay.replay(httpreplay.parse(wrong), mock_replay.http_url)
+
+
+def test_replay_refuses_other_hosts(tmp_path: Path):
+    remote = tmp_path / "remote.http"
+    remote.write_text("###\n# @expect status 200\nGET https://qualysapi.qualys.com/msp/about.php HTTP/1.1\n")
+
+    with pytest.raises(AssertionError, match="only the local mock is allowed"):
+        httpreplay.replay(httpreplay.parse(remote), "http://127.0.0.1:9")

@@ -7,12 +7,12 @@ How the client works, from its source in site-packages:
 - Every /api/2.0/ call is a POST of a form body with HTTP Basic credentials
   and ``X-Requested-With: Parag Baxi QualysAPI (python) v8.1.0``; a trailing
   slash is added to the path.
-- QGConnector.request reads ``x-ratelimit-remaining`` on every answer. When
-  the body holds CODE 1965 and "This API cannot be run again for another",
+- QGConnector.request reads ``x-ratelimit-remaining`` on every response. When
+  the body contains CODE 1965 and "This API cannot be run again for another",
   it sleeps ``x-ratelimit-towait-sec`` seconds and sends the call again (up to
   10 times); on CODE 1960 and "This API cannot be run again until" it sleeps
   a fixed 30 seconds. Then raise_for_status() turns any 4xx into HTTPError.
-- Answers are returned as text; the client's own helpers parse them with
+- Responses are returned as text; the client's own helpers parse them with
   lxml.objectify, as these tests do.
 """
 
@@ -44,11 +44,11 @@ def qgc(mock, trust_mock_ca):
 
 
 def create(qgc, title: str, ips: str, **extra) -> str:
-    answer = qgc.request(
+    document = qgc.request(
         VMWARE_PATH,
         {"action": "create", "title": title, "username": "root", "password": "vmware-pass", "ips": ips, **extra},
     )
-    root = xmlcheck.validate(answer)
+    root = xmlcheck.validate(document)
     assert root.findtext("RESPONSE/BATCH_LIST/BATCH/TEXT") == "Successfully Created"
     record_id = root.findtext("RESPONSE/BATCH_LIST/BATCH/ID_SET/ID")
     assert record_id is not None
@@ -56,9 +56,9 @@ def create(qgc, title: str, ips: str, **extra) -> str:
 
 
 def list_records(qgc, **filters) -> objectify.ObjectifiedElement:
-    answer = qgc.request(VMWARE_PATH, {"action": "list", **filters})
-    xmlcheck.validate(answer)
-    return objectify.fromstring(answer.encode("utf-8"))
+    document = qgc.request(VMWARE_PATH, {"action": "list", **filters})
+    xmlcheck.validate(document)
+    return objectify.fromstring(document.encode("utf-8"))
 
 
 def test_requests_are_aimed_at_mock(qgc, mock):
@@ -102,17 +102,17 @@ def test_vmware_record_lifecycle(qgc):
 def test_generic_list_groups_vmware_ids(qgc):
     record_id = create(qgc, "qualysapi generic list", "10.1.1.1")
 
-    answer = qgc.request("/api/2.0/fo/auth/", {"action": "list", "type": "vmware"})
+    document = qgc.request("/api/2.0/fo/auth/", {"action": "list", "type": "vmware"})
 
-    root = xmlcheck.validate(answer)
+    root = xmlcheck.validate(document)
     assert root.tag == "AUTH_RECORDS_OUTPUT"
     assert record_id in [e.text for e in root.iterfind("RESPONSE/AUTH_RECORDS/AUTH_VMWARE_IDS/ID_SET/ID")]
 
 
 def test_about_page_over_api_v1(qgc):
-    answer = qgc.request("about.php")
+    document = qgc.request("about.php")
 
-    root = xmlcheck.validate(answer)
+    root = xmlcheck.validate(document)
     assert root.tag == "ABOUT"
     assert qgc.rate_limit_remaining["about.php"] > 0
 
@@ -127,7 +127,7 @@ def test_rate_limit_remaining_is_recorded(qgc):
 def test_duplicate_title_reports_1920(qgc):
     create(qgc, "qualysapi duplicate", "10.1.2.1")
 
-    # qualysapi raises HTTPError for any 4xx answer and returns 2xx bodies, so
+    # qualysapi raises HTTPError for any 4xx response and returns 2xx bodies, so
     # either form carries the failure; the client needs CODE 1920 in the body.
     try:
         body = qgc.request(
@@ -146,9 +146,9 @@ def test_duplicate_title_reports_1920(qgc):
 
 
 def test_update_unknown_id_reports_1905(qgc):
-    answer = qgc.request(VMWARE_PATH, {"action": "update", "ids": "999999", "comments": "nobody"})
+    document = qgc.request(VMWARE_PATH, {"action": "update", "ids": "999999", "comments": "nobody"})
 
-    root = xmlcheck.validate(answer)
+    root = xmlcheck.validate(document)
     batch = root.find("RESPONSE/BATCH_LIST/BATCH")
     assert batch.findtext("CODE") == "1905"
     assert "not found" in batch.findtext("TEXT")
@@ -156,9 +156,9 @@ def test_update_unknown_id_reports_1905(qgc):
 
 
 def test_delete_unknown_id_reports_1905(qgc):
-    answer = qgc.request(VMWARE_PATH, {"action": "delete", "ids": "999998"})
+    document = qgc.request(VMWARE_PATH, {"action": "delete", "ids": "999998"})
 
-    root = xmlcheck.validate(answer)
+    root = xmlcheck.validate(document)
     assert root.findtext("RESPONSE/BATCH_LIST/BATCH/CODE") == "1905"
 
 
@@ -182,10 +182,10 @@ def test_config_file_points_at_mock(mock, trust_mock_ca, tmp_path):
     config.chmod(stat.S_IRUSR | stat.S_IWUSR)
 
     connection = qualysapi.connect(config_file=str(config))
-    answer = connection.request(VMWARE_PATH, {"action": "list"})
+    document = connection.request(VMWARE_PATH, {"action": "list"})
 
     assert connection.server == mock.https_address
-    assert xmlcheck.validate(answer).tag == "AUTH_VMWARE_LIST_OUTPUT"
+    assert xmlcheck.validate(document).tag == "AUTH_VMWARE_LIST_OUTPUT"
 
 
 def test_rate_limit_409_is_retried_after_wait(mock_rate_short, trust_mock_ca):
@@ -196,10 +196,10 @@ def test_rate_limit_409_is_retried_after_wait(mock_rate_short, trust_mock_ca):
     connection.request(VMWARE_PATH, {"action": "list"})
     connection.request(VMWARE_PATH, {"action": "list"})
     started = time.monotonic()
-    answer = connection.request(VMWARE_PATH, {"action": "list"})
+    document = connection.request(VMWARE_PATH, {"action": "list"})
     waited = time.monotonic() - started
 
-    assert xmlcheck.validate(answer).tag == "AUTH_VMWARE_LIST_OUTPUT"
+    assert xmlcheck.validate(document).tag == "AUTH_VMWARE_LIST_OUTPUT"
     logged = mock_rate_short.wait_for_requests(login, 4)
     assert [(entry.status, entry.code) for entry in logged] == [(200, None), (200, None), (409, 1965), (200, None)]
     # The client slept X-RateLimit-ToWait-Sec (at least 1 s) before the retry.
@@ -211,10 +211,10 @@ def test_rate_limit_409_is_retried_after_wait(mock_rate_short, trust_mock_ca):
 def test_concurrency_409_is_retried_after_30_seconds(mock_concurrency, trust_mock_ca):
     login = "qapi-running"
     trust_mock_ca(mock_concurrency)
-    held = HeldCall(mock_concurrency.http_address, login, "any")
-    releaser = threading.Timer(2.0, held.finish)
+    held_call = HeldCall(mock_concurrency.http_address, login, "any")
+    releaser = threading.Timer(2.0, held_call.finish)
     try:
-        # Wait until the mock counts the held call as running.
+        # Wait until the mock counts the held_call call as running.
         probe_url = f"{mock_concurrency.http_url}{VMWARE_PATH}"
         probe_headers = {"Authorization": basic_header(login, "any"), "X-Requested-With": "compat probe"}
         probes = 0
@@ -227,22 +227,22 @@ def test_concurrency_409_is_retried_after_30_seconds(mock_concurrency, trust_moc
             time.sleep(0.1)
         assert probe.status_code == 409
         assert xmlcheck.validate(probe.text).findtext("RESPONSE/CODE") == "1960"
-        # Every probe is logged before the held call, which is still running.
+        # Every probe is logged before the held_call call, which is still running.
         logged_before = len(mock_concurrency.wait_for_requests(login, probes))
 
         releaser.start()
         connection = qualysapi.connect(username=login, password="any", hostname=mock_concurrency.https_address)
         started = time.monotonic()
-        answer = connection.request(VMWARE_PATH, {"action": "list"})
+        document = connection.request(VMWARE_PATH, {"action": "list"})
         waited = time.monotonic() - started
         releaser.join(10)
     finally:
         releaser.cancel()
-        held.sock.close()
+        held_call.sock.close()
 
-    assert xmlcheck.validate(answer).tag == "AUTH_VMWARE_LIST_OUTPUT"
+    assert xmlcheck.validate(document).tag == "AUTH_VMWARE_LIST_OUTPUT"
     logged = mock_concurrency.wait_for_requests(login, logged_before + 3)[logged_before:]
-    # The client's first try was turned away with 1960, the held call
+    # The client's first try was turned away with 1960, the held_call call
     # finished, and the client's retry after its fixed 30 s sleep succeeded.
     assert [(entry.status, entry.code) for entry in logged] == [(409, 1960), (200, None), (200, None)]
     assert waited >= 29.0

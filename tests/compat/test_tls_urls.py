@@ -1,7 +1,7 @@
-"""URLs the mock writes into documents, as a client on either listener sees them.
+"""URLs the mock writes into documents, as a client on either listener receives them.
 
 qualysapi can only reach the mock over HTTPS, so the DOCTYPE and paging URLs
-it receives must name the HTTPS listener to be usable: a validating parser
+it receives must name the HTTPS listener to be usable. A validating parser
 fetches the DOCTYPE URL, and a client that follows a paging WARNING requests
 its URL as given.
 """
@@ -48,28 +48,17 @@ def test_dtds_served_at_doctype_urls_over_http(mock_replay):
         assert fetch_dtd(doctype) == local.read_bytes()
 
 
-@pytest.mark.xfail(
-    reason="mock gap: on the HTTPS listener the DOCTYPE URL keeps the http:// scheme with the "
-    "HTTPS port (AppState::base_url always formats http://{Host}), so the DTD URL a client "
-    "of https://127.0.0.1:PORT receives cannot be fetched",
-    strict=True,
-)
 def test_doctype_url_over_https_names_https(mock, trust_mock_ca):
     trust_mock_ca(mock)
     connection = qualysapi.connect(username="qapi", password="qapi-pass", hostname=mock.https_address)
 
-    answer = connection.request(VMWARE_PATH, {"action": "list"})
+    document = connection.request(VMWARE_PATH, {"action": "list"})
 
-    doctype = xmlcheck.doctype_url(answer)
+    doctype = xmlcheck.doctype_url(document)
     assert urlsplit(doctype).scheme == "https", doctype
     assert fetch_dtd(doctype)
 
 
-@pytest.mark.xfail(
-    reason="mock gap: on the HTTPS listener the paging WARNING/URL keeps the http:// scheme "
-    "with the HTTPS port (AppState::base_url), so a client that follows the URL as given fails",
-    strict=True,
-)
 def test_paging_url_over_https_names_https(mock_paged, trust_mock_ca):
     trust_mock_ca(mock_paged)
     connection = qualysapi.connect(username="qapi-pages", password="any", hostname=mock_paged.https_address)
