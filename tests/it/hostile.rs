@@ -382,17 +382,29 @@ fn sigterm_stops_despite_a_stuck_client() {
 #[tokio::test]
 async fn idle_and_stalled_connections_are_closed() {
     let mock = Mock::with(MockServer::builder().idle_timeout(Duration::from_millis(500))).await;
-    let mut idle = tokio::net::TcpStream::connect(mock.server.address()).await.unwrap();
-    let mut stalled = tokio::net::TcpStream::connect(mock.server.address()).await.unwrap();
+    let mut idle = tokio::net::TcpStream::connect(mock.server.address())
+        .await
+        .unwrap();
+    let mut stalled = tokio::net::TcpStream::connect(mock.server.address())
+        .await
+        .unwrap();
     stalled.write_all(b"POST /api/2.0/fo/auth/vmware/ HTTP/1.1\r\nHost: h\r\nContent-Length: 50\r\n\r\naction=").await.unwrap();
 
     let started = Instant::now();
     let mut buffer = [0u8; 512];
     let idle_read = tokio::time::timeout(Duration::from_secs(10), idle.read(&mut buffer)).await;
-    let stalled_read = tokio::time::timeout(Duration::from_secs(10), stalled.read(&mut buffer)).await;
+    let stalled_read =
+        tokio::time::timeout(Duration::from_secs(10), stalled.read(&mut buffer)).await;
 
-    assert!(matches!(idle_read, Ok(Ok(0)) | Ok(Err(_))), "idle connection still open: {idle_read:?}");
+    assert!(
+        matches!(idle_read, Ok(Ok(0)) | Ok(Err(_))),
+        "idle connection still open: {idle_read:?}"
+    );
     assert!(stalled_read.is_ok(), "stalled request never ended");
     assert!(started.elapsed() < Duration::from_secs(10));
-    assert_eq!(mock.list_vmware(&[]).await.status, 200, "the server still serves others");
+    assert_eq!(
+        mock.list_vmware(&[]).await.status,
+        200,
+        "the server still serves others"
+    );
 }

@@ -10,8 +10,16 @@ fn blocking_send(request: reqwest::blocking::RequestBuilder) -> Reply {
     let response = request.send().expect("request reaches the mock");
     let status = response.status().as_u16();
     let headers = response.headers().clone();
-    let content_type = headers.get("content-type").map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default();
-    let reply = Reply { status, content_type, headers, body: response.text().unwrap() };
+    let content_type = headers
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    let reply = Reply {
+        status,
+        content_type,
+        headers,
+        body: response.text().unwrap(),
+    };
     reply.validate();
     reply
 }
@@ -33,11 +41,19 @@ fn text_fields_round_trip_or_are_rejected() {
     let client = reqwest::blocking::Client::new();
     let url = server.url(VMWARE);
     let request = |form: &[(&str, &str)]| {
-        client.post(&url).basic_auth("rt", Some("x")).header("X-Requested-With", "t").form(form)
+        client
+            .post(&url)
+            .basic_auth("rt", Some("x"))
+            .header("X-Requested-With", "t")
+            .form(form)
     };
     let counter = std::sync::atomic::AtomicU32::new(0);
 
-    let config = ProptestConfig { cases: 150, failure_persistence: None, ..ProptestConfig::default() };
+    let config = ProptestConfig {
+        cases: 150,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    };
     proptest!(config, |(title in text(), username in text(), comments in text())| {
         let n = counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
         let ip = format!("10.{}.{}.1", n / 256, n % 256);
@@ -66,7 +82,19 @@ async fn ten_megabyte_values_are_rejected() {
     let mock = Mock::start().await;
     let huge = "c".repeat(10 * 1024 * 1024);
 
-    let reply = mock.post(VMWARE, &[("action", "create"), ("title", "t"), ("username", "u"), ("password", "p"), ("ips", "10.0.0.1"), ("comments", &huge)]).await;
+    let reply = mock
+        .post(
+            VMWARE,
+            &[
+                ("action", "create"),
+                ("title", "t"),
+                ("username", "u"),
+                ("password", "p"),
+                ("ips", "10.0.0.1"),
+                ("comments", &huge),
+            ],
+        )
+        .await;
 
     assert_eq!(reply.status, 413);
     assert_eq!(reply.code().as_deref(), Some("1905"));
