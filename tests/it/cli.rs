@@ -1,12 +1,9 @@
 //! The `qualys-mock` binary: option precedence, health checks and shutdown.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
 use crate::support::*;
-
-const BINARY: &str = env!("CARGO_BIN_EXE_qualys-mock");
 
 fn config_output(args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
     let mut command = Command::new(BINARY);
@@ -106,44 +103,13 @@ async fn healthcheck_reports_a_running_mock() {
 
 #[test]
 fn binary_serves_and_stops_on_sigterm() {
-    let mut child = Command::new(BINARY)
-        .args(["--listen", "127.0.0.1:0"])
-        .env("NO_COLOR", "1")
-        .env("RUST_LOG", "info")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut first_line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut first_line)
-        .unwrap();
-    let address = first_line
-        .split("listening on http://")
-        .nth(1)
-        .and_then(|rest| rest.split(';').next())
-        .unwrap_or_else(|| panic!("no address in {first_line:?}"))
-        .to_owned();
+    let (mut child, address) = spawn_binary(&[]);
 
     let healthy = Command::new(BINARY)
         .args(["healthcheck", "--address", &address])
         .status()
         .unwrap();
-    let started = Instant::now();
-    Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break Some(status);
-        }
-        if started.elapsed() > Duration::from_secs(5) {
-            child.kill().ok();
-            break None;
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    };
+    let status = terminate(&mut child, Duration::from_secs(5));
 
     assert!(healthy.success());
     let status = status.expect("the server stops after SIGTERM");

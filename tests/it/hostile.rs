@@ -330,47 +330,14 @@ async fn ip_conflicts_are_scoped_by_network() {
 
 #[test]
 fn sigterm_stops_despite_a_stuck_client() {
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_qualys-mock"))
-        .args(["--listen", "127.0.0.1:0"])
-        .env("NO_COLOR", "1")
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    std::io::BufRead::read_line(
-        &mut std::io::BufReader::new(child.stdout.take().unwrap()),
-        &mut line,
-    )
-    .unwrap();
-    let address = line
-        .split("listening on http://")
-        .nth(1)
-        .and_then(|r| r.split(';').next())
-        .unwrap()
-        .to_owned();
+    let (mut child, address) = spawn_binary(&[]);
     let mut stuck = std::net::TcpStream::connect(&address).unwrap();
-    std::io::Write::write_all(
-        &mut stuck,
-        b"POST /api/2.0/fo/auth/vmware/ HTTP/1.1\r\nHost: h\r\nContent-Length: 100\r\n\r\nact",
-    )
-    .unwrap();
+    let partial =
+        b"POST /api/2.0/fo/auth/vmware/ HTTP/1.1\r\nHost: h\r\nContent-Length: 100\r\n\r\nact";
+    std::io::Write::write_all(&mut stuck, partial).unwrap();
     std::thread::sleep(Duration::from_millis(200));
 
-    let started = Instant::now();
-    std::process::Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break Some(status);
-        }
-        if started.elapsed() > Duration::from_secs(10) {
-            child.kill().ok();
-            break None;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    let status = terminate(&mut child, Duration::from_secs(10));
     drop(stuck);
 
     assert!(

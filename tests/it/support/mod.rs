@@ -338,3 +338,54 @@ pub fn strip_datetimes(xml: &str) -> String {
     out.push_str(rest);
     out
 }
+
+/// The `qualys-mock` binary of this build.
+pub const BINARY: &str = env!("CARGO_BIN_EXE_qualys-mock");
+
+/// Starts the binary on a free loopback port with `args` and returns it with
+/// the `host:port` from its first log line. Its stdout is left unread after
+/// that line.
+pub fn spawn_binary(args: &[&str]) -> (std::process::Child, String) {
+    let mut child = Command::new(BINARY)
+        .args(["--listen", "127.0.0.1:0"])
+        .args(args)
+        .env("NO_COLOR", "1")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("the binary starts");
+    let mut line = String::new();
+    let stdout = child.stdout.take().expect("stdout is piped");
+    std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut line).unwrap();
+    let address = line
+        .split("listening on http://")
+        .nth(1)
+        .and_then(|rest| rest.split(';').next())
+        .unwrap_or_else(|| panic!("no address in {line:?}"))
+        .to_owned();
+    (child, address)
+}
+
+/// Sends SIGTERM and waits up to `limit` for the process to exit; kills it
+/// and returns `None` when it does not.
+pub fn terminate(
+    child: &mut std::process::Child,
+    limit: std::time::Duration,
+) -> Option<std::process::ExitStatus> {
+    let started = std::time::Instant::now();
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return Some(status);
+        }
+        if started.elapsed() > limit {
+            child.kill().ok();
+            child.wait().ok();
+            return None;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+}
