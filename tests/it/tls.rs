@@ -57,6 +57,8 @@ async fn https_is_trusted_through_the_generated_ca() {
         ["over-http"],
         "HTTP and HTTPS share one store"
     );
+    let https_doctype = format!("SYSTEM \"https://localhost:{port}/api/2.0/");
+    assert!(body.contains(&https_doctype), "{body}");
     assert!(
         by_ip.status.success(),
         "{}",
