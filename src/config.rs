@@ -37,7 +37,7 @@ pub struct Cli {
 pub enum Command {
     /// Serve the mock until Ctrl-C or SIGTERM (the default).
     Serve,
-    /// Exit 0 when the mock at ADDRESS answers its health check, 1 otherwise;
+    /// Exit 0 when the mock at ADDRESS passes its health check, 1 otherwise;
     /// for container health checks without curl.
     Healthcheck {
         /// Address of the mock to check; 0.0.0.0 means this machine. Default:

@@ -48,7 +48,7 @@ pub async fn serve_on(
         None => None,
     };
     let https = https.map(|(listener, _)| listener);
-    // Answers fall back to the listen address when a request's Host is
+    // Responses fall back to the listen address when a request's Host is
     // unusable, so it must be the bound one, not port 0.
     let settings = Settings {
         listen: listener.local_addr()?,
@@ -58,7 +58,7 @@ pub async fn serve_on(
     run(listener, https, state, shutdown).await
 }
 
-/// Builds the shared state: saved state when the state file holds some,
+/// Builds the shared state: saved state when the state file contains some,
 /// else the seed data. A corrupt state file is moved aside and reported,
 /// never overwritten; invalid seed data stops the start.
 fn prepare_state(settings: Settings) -> io::Result<AppState> {
@@ -145,7 +145,7 @@ async fn run(
     });
 
     let https_task = https.map(|listener| {
-        // Requests through TLS say so, so the URLs in answers name https.
+        // Requests through TLS are marked, so the URLs in responses name https.
         let https_router = router
             .clone()
             .layer(axum::middleware::map_request(mark_https));
@@ -178,7 +178,7 @@ async fn run(
         }
     }
     if let Some(saver) = saver {
-        // The last save happens after the last request has been answered.
+        // The last save happens after the last response has been sent.
         let mut saved = saver.await.unwrap_or(None);
         save_state(&state, &mut saved);
     }
@@ -259,7 +259,7 @@ impl MockServer {
         self.ca_pem.as_deref()
     }
 
-    /// Stops the server and waits until requests in flight are answered and
+    /// Stops the server and waits until requests in flight get their responses and
     /// the state file, if any, is saved. Dropping the handle stops it too,
     /// without waiting.
     pub async fn stop(mut self) {

@@ -21,7 +21,7 @@ pub struct Settings {
     pub base_url: Option<String>,
     /// The ID given to the first record.
     pub id_start: u64,
-    /// The most records one list response holds before it ends with a WARNING.
+    /// Maximum number of records in one list response before it ends with a WARNING.
     pub page_size: usize,
     /// Network IDs that `network_id` may name; `None` turns the networks
     /// feature off, as on a subscription without it.
@@ -30,7 +30,7 @@ pub struct Settings {
     pub require_vcenter_record: bool,
     /// The largest request body accepted, in bytes.
     pub max_body_bytes: usize,
-    /// The most records the mock holds; `None` for no limit.
+    /// Maximum number of records the mock stores; `None` for no limit.
     pub max_records: Option<usize>,
     /// How long a connection may wait for the client's next bytes before
     /// it is closed.

@@ -72,7 +72,7 @@ impl Stores {
         &self.shared
     }
 
-    /// Replaces the shared store's contents and forgets every login's store.
+    /// Replaces the shared store's contents and drops every login's store.
     fn replace(&self, store: Store) {
         *self.shared.write() = store;
         if let Some(per_login) = &self.per_login {
@@ -220,8 +220,8 @@ impl AppState {
     }
 }
 
-/// The header that tells the scheme the client used; the HTTPS listener sets
-/// it on every request it passes on.
+/// The header that carries the scheme the client used. The HTTPS listener
+/// sets it on every request it passes on.
 pub(crate) const FORWARDED_PROTO: &str = "x-forwarded-proto";
 
 /// The configured accounts and networks plus those of `doc`.

@@ -1,5 +1,5 @@
 //! HTTPS: the server certificate (loaded from files, or generated at start
-//! with a local CA that clients can be told to trust) and a listener that
+//! with a local CA for clients to trust) and a listener that
 //! completes TLS handshakes off the accept loop.
 
 use std::io;
@@ -37,7 +37,7 @@ pub struct TlsSettings {
     /// Extra DNS names or IP addresses for the generated certificate, which
     /// always covers `localhost`, `127.0.0.1` and `::1`.
     pub names: Vec<String>,
-    /// Where to write the generated CA certificate, for clients to trust.
+    /// File for the generated CA certificate, which clients then trust.
     pub ca_out: Option<PathBuf>,
 }
 

@@ -70,7 +70,7 @@ async fn serve(state: AppState, kind: RecordKind, request: Request) -> Response 
     response
 }
 
-/// `action=create`: one record, answered with its new ID.
+/// `action=create`: one record, returned with its new ID.
 fn create(state: &AppState, kind: RecordKind, call: &Call) -> Result<Response, ApiError> {
     call.require_post("create")?;
     let mut allowed = COMMON_PARAMS.to_vec();
@@ -209,7 +209,7 @@ fn next_page_url(call: &Call, kind: RecordKind, next_id: u64) -> String {
     )
 }
 
-/// Reads the record parameters against the networks the server knows now.
+/// Reads the record parameters against the networks configured now.
 fn read_change(state: &AppState, kind: RecordKind, call: &Call) -> Result<RecordChange, ApiError> {
     let directory = state.directory.read();
     let ctx = FieldContext {

@@ -1,5 +1,5 @@
 //! The domain: records, ID and IP sets, and the store that keeps records and
-//! their indexes consistent. Nothing here knows about HTTP or XML.
+//! their indexes consistent. Nothing here depends on HTTP or XML.
 
 pub mod change;
 pub mod id_set;

@@ -1,4 +1,4 @@
-//! `AUTH_<KIND>_LIST_OUTPUT`: the answer to `action=list` for one record kind,
+//! `AUTH_<KIND>_LIST_OUTPUT`: the response to `action=list` for one record kind,
 //! such as AUTH_VMWARE_LIST_OUTPUT. Passwords are never written.
 
 use std::collections::BTreeSet;
