@@ -86,7 +86,7 @@ pub struct Options {
     #[arg(long, env = "QUALYS_MOCK_MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
     pub max_body_bytes: usize,
 
-    /// Most records the mock holds; creates beyond it get 409. No limit by default.
+    /// Maximum number of records; creates beyond it fail with CODE 1920. No limit by default.
     #[arg(long, env = "QUALYS_MOCK_MAX_RECORDS", value_name = "RECORDS")]
     pub max_records: Option<usize>,
 
@@ -401,7 +401,20 @@ impl Options {
             concurrency_limit,
             isolate_users,
             log_format,
+            tls_listen,
+            tls_cert,
+            tls_key,
+            tls_names,
+            tls_ca_out,
+            seed,
+            admin_token,
+            journal_size,
+            state_file,
+            state_interval,
         );
+        if let (true, Some(text)) = (unset("clock"), &file.clock) {
+            self.clock = Some(crate::clock::parse_time(text)?);
+        }
         if let (true, Some(users)) = (unset("users"), &file.users) {
             self.users = users
                 .iter()

@@ -83,7 +83,7 @@ pub enum FaultEffect {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         bytes: Option<usize>,
     },
-    /// Sends the status line and headers, then drops the connection.
+    /// Drops the connection without a response.
     Close,
 }
 

@@ -86,9 +86,10 @@ impl Journal {
     /// The entries that match `filter`, oldest first.
     pub(crate) fn list(&self, filter: &JournalFilter) -> Vec<JournalEntry> {
         let inner = self.inner.lock();
-        inner
+        let mut matching: Vec<JournalEntry> = inner
             .entries
             .iter()
+            .filter(|e| filter.since.is_none_or(|since| e.seq > since))
             .filter(|e| {
                 filter
                     .action
@@ -103,7 +104,12 @@ impl Journal {
                     .is_none_or(|u| e.user.as_ref() == Some(u))
             })
             .cloned()
-            .collect()
+            .collect();
+        if let Some(limit) = filter.limit {
+            let skip = matching.len().saturating_sub(limit);
+            matching.drain(..skip);
+        }
+        matching
     }
 
     /// Forgets every entry; numbering goes on.

@@ -99,12 +99,15 @@ impl Params {
         self.pairs
             .iter()
             .map(|(key, value)| {
-                let value = if SECRET_PARAMS.contains(&key.as_str()) {
-                    "********".to_owned()
+                if SECRET_PARAMS.contains(&key.as_str()) {
+                    (key.clone(), "********".to_owned())
+                } else if looks_secret(key) {
+                    // A misspelt or malformed name (`passwd`, a JSON body
+                    // read as a form) may carry a password in name or value.
+                    (display_name(key), "********".to_owned())
                 } else {
-                    value.clone()
-                };
-                (key.clone(), value)
+                    (key.clone(), value.clone())
+                }
             })
             .collect()
     }
@@ -176,7 +179,7 @@ fn decode_component(raw: &[u8]) -> (String, bool) {
 /// when it looks like it carries a password, as a malformed pair such as
 /// `password:secret` does.
 fn display_name(name: &str) -> String {
-    if name != "password" && name.to_ascii_lowercase().contains("pass") {
+    if looks_secret(name) {
         return "(a name containing 'pass', hidden)".to_owned();
     }
     if name.chars().count() > 64 {
@@ -184,6 +187,11 @@ fn display_name(name: &str) -> String {
         return format!("{head}...");
     }
     name.to_owned()
+}
+
+/// Whether a parameter name other than `password` itself suggests a secret.
+fn looks_secret(name: &str) -> bool {
+    name != "password" && name.to_ascii_lowercase().contains("pass")
 }
 
 /// Limits on a free-text parameter.

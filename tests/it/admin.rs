@@ -623,3 +623,38 @@ async fn handle_inspects_records() {
     assert_eq!(records[0].fields.title, "seeded-esx");
     assert_eq!(records[0].fields.ips.to_string(), "10.50.0.1-10.50.0.9");
 }
+
+#[tokio::test]
+async fn journal_can_be_polled_and_masks_odd_names() {
+    let mock = Mock::start().await;
+    mock.post(
+        VMWARE,
+        &[
+            ("action", "create"),
+            ("title", "a"),
+            ("username", "u"),
+            ("passwd", "Odd-Secret-1"),
+            ("ips", "10.0.0.1"),
+        ],
+    )
+    .await;
+    for _ in 0..4 {
+        mock.list_vmware(&[]).await;
+    }
+
+    let (_, newest) = admin_get(&mock, "/__admin/requests?limit=2").await;
+    let (_, after) = admin_get(&mock, "/__admin/requests?since=4").await;
+    let (_, all) = admin_get(&mock, "/__admin/requests").await;
+
+    let seqs = |value: &Value| {
+        value
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["seq"].as_u64().unwrap())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(seqs(&newest), [4, 5]);
+    assert_eq!(seqs(&after), [5]);
+    assert!(!all.to_string().contains("Odd-Secret-1"), "{all}");
+}

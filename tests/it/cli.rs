@@ -115,3 +115,32 @@ fn binary_serves_and_stops_on_sigterm() {
     let status = status.expect("the server stops after SIGTERM");
     assert!(status.success(), "{status:?}");
 }
+
+#[test]
+fn every_option_is_read_from_the_file() {
+    let dir = std::env::temp_dir().join(format!("qualys-mock-allkeys-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("all.toml");
+    let text = "journal_size = 5\nclock = \"2020-01-02T03:04:05Z\"\nadmin_token = \"t\"\nstate_interval = 7\n\
+                tls_listen = \"127.0.0.1:0\"\ntls_names = [\"qualys.test\"]\nidle_timeout = 9\n";
+    std::fs::write(&file, text).unwrap();
+
+    let output = config_output(&["--config", file.to_str().unwrap(), "config"], &[]);
+    std::fs::remove_dir_all(&dir).ok();
+
+    let printed = String::from_utf8(output.stdout).unwrap();
+    for expected in [
+        "journal_size = 5",
+        "clock = \"2020-01-02T03:04:05Z\"",
+        "admin_token = \"********\"",
+        "state_interval = 7",
+        "tls_listen = \"127.0.0.1:0\"",
+        "tls_names = [\"qualys.test\"]",
+        "idle_timeout = 9",
+    ] {
+        assert!(
+            printed.contains(expected),
+            "{expected} missing from:\n{printed}"
+        );
+    }
+}
