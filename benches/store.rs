@@ -27,7 +27,7 @@ const PAGE_SIZE: usize = 1_000;
 /// First address of the records' IP block: 10.0.0.0.
 const BASE_ADDRESS: u32 = 10 << 24;
 
-/// Addresses given to each record. Record `i` holds offsets 0-2, 4-6 and 8-10
+/// Addresses in each record's block. Record `i` contains offsets 0-2, 4-6 and 8-10
 /// of its block, so the offsets 3, 7 and 11-15 stay free for a create that
 /// must fit between existing records.
 const BLOCK: u32 = 16;
@@ -90,13 +90,14 @@ fn build_store(size: u64) -> Store {
     store
 }
 
-/// The block of the record in the middle of a store of `size` records.
+/// Returns the first address of the middle record's block in a store of
+/// `size` records.
 fn middle_block(size: u64) -> u32 {
     BASE_ADDRESS + u32::try_from(size / 2).expect("size fits in u32") * BLOCK
 }
 
-/// A create whose second range overlaps the middle record, so the store
-/// rejects it after the IP index lookup.
+/// Builds a create whose second range overlaps the middle record, so the
+/// store rejects it after the IP index lookup.
 fn conflicting_fields(size: u64) -> RecordFields {
     let block = middle_block(size);
     let ips = [
@@ -107,7 +108,7 @@ fn conflicting_fields(size: u64) -> RecordFields {
     fields("conflict-probe".to_owned(), ips.into_iter().collect())
 }
 
-/// A create that fits in the free addresses around the middle record.
+/// Builds a create that fits in the free addresses around the middle record.
 fn free_fields(size: u64) -> RecordFields {
     let block = middle_block(size);
     let ips = [

@@ -1,5 +1,5 @@
-//! A bare axum server that answers `/api/2.0/fo/auth/vmware/` with a fixed XML
-//! body, the baseline `scripts/bench` compares the mock against.
+//! A bare axum server that responds to `/api/2.0/fo/auth/vmware/` with a fixed
+//! XML body, the baseline `scripts/bench` compares the mock against.
 //!
 //! It uses the crate's own axum and tokio, with the same multi-threaded runtime
 //! as the `qualys-mock` binary, so the gap between the two is the mock's own
@@ -10,9 +10,9 @@
 //! ```
 //!
 //! The first argument is the listen address. The second is the body size in
-//! bytes (default 320, about the size of the mock's create answer), or
+//! bytes (default 320, about the size of the mock's create response), or
 //! `BARE_AXUM_BODY_BYTES` when the argument is absent. `/__admin/health`
-//! answers 200 so the bench script can wait for the server the same way it
+//! returns 200 so the bench script can wait for the server the same way it
 //! waits for the mock.
 
 use std::net::SocketAddr;
