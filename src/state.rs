@@ -21,8 +21,8 @@ use crate::settings::{Settings, User};
 use crate::xml::record_list::format_datetime;
 use crate::xml::{DocContext, RequestEcho};
 
-/// A store behind its lock. Records and indexes share the lock so they never
-/// disagree; handlers hold it only for the store call itself, never across
+/// A store behind its lock. Records and indexes share the lock, so they never
+/// disagree. Handlers hold it only for the store call itself, never across
 /// `.await` and never while writing XML.
 pub(crate) type SharedStore = Arc<RwLock<Store>>;
 
@@ -188,7 +188,7 @@ impl AppState {
         Ok(())
     }
 
-    /// The context for an XML answer to a request with these headers.
+    /// Builds the context for an XML response to a request with these headers.
     pub(crate) fn doc_context(&self, headers: &HeaderMap, echo: Option<RequestEcho>) -> DocContext {
         DocContext {
             base_url: self.base_url(headers),

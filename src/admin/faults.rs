@@ -55,12 +55,12 @@ pub struct FaultSpec {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum FaultEffect {
-    /// Waits this many milliseconds, then answers normally.
+    /// Waits this many milliseconds, then responds normally.
     Latency {
         /// The delay in milliseconds.
         ms: u64,
     },
-    /// Answers with this HTTP status and a SIMPLE_RETURN error.
+    /// Responds with this HTTP status and a SIMPLE_RETURN error.
     Status {
         /// HTTP status, 100 to 599.
         status: u16,
@@ -71,7 +71,7 @@ pub enum FaultEffect {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         text: Option<String>,
     },
-    /// Answers 409 with CODE 1965, as a real rate limit does.
+    /// Responds 409 with CODE 1965, as a real rate limit does.
     RateLimit {
         /// The wait announced in `X-RateLimit-ToWait-Sec`.
         #[serde(default = "default_wait")]

@@ -23,11 +23,11 @@ pub struct JournalEntry {
     pub params: Vec<(String, String)>,
     /// The caller's login, once identified.
     pub user: Option<String>,
-    /// HTTP status of the answer.
+    /// HTTP status of the response.
     pub status: u16,
-    /// Qualys error code of the answer, if any.
+    /// Qualys error code of the response, if any.
     pub code: Option<u32>,
-    /// Time to answer, in microseconds.
+    /// Time to respond, in microseconds.
     pub duration_us: u64,
 }
 

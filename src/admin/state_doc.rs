@@ -18,7 +18,7 @@ use crate::domain::record::{LoginType, Record, RecordKind, Stamp};
 use crate::domain::store::{Store, StoreSettings};
 use crate::xml::record_list::format_datetime;
 
-/// Everything the mock holds that a test may want to set up or inspect.
+/// Everything the mock stores that a test may want to set up or inspect.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StateDoc {

@@ -31,7 +31,7 @@ pub(crate) fn describe(kind: RecordKind, error: &RecordError) -> (u32, String) {
         }
         RecordError::StoreFull(max) => (
             BLOCKED_CODE,
-            format!("The mock already holds its maximum of {max} records; delete some or raise --max-records"),
+            format!("Record limit reached: the mock already stores {max} records; delete some or raise --max-records"),
         ),
         RecordError::IdsExhausted => (
             BLOCKED_CODE,

@@ -80,7 +80,7 @@ pub(crate) enum ApiError {
 }
 
 impl ApiError {
-    /// The HTTP status Qualys answers with.
+    /// Returns the HTTP status Qualys responds with.
     pub(crate) fn status(&self) -> StatusCode {
         match self {
             ApiError::Unauthorized | ApiError::SessionInvalid => StatusCode::UNAUTHORIZED,
@@ -160,7 +160,7 @@ impl ApiError {
     }
 }
 
-/// The longest value an error message repeats, in characters.
+/// Maximum length of a value an error message repeats, in characters.
 const MAX_ECHOED_VALUE: usize = 64;
 
 fn shorten(value: &str) -> String {

@@ -18,11 +18,11 @@ pub(crate) struct Params {
     not_utf8: Vec<String>,
 }
 
-/// The most parameters one request may carry. Qualys calls use a few dozen
-/// at most; the limit keeps a hostile request from costing seconds.
+/// Maximum number of parameters in one request. Qualys calls use a few
+/// dozen at most, and the limit keeps a hostile request from costing seconds.
 pub(crate) const MAX_PARAMS: usize = 1000;
 
-/// The most unknown names one 1901 message lists.
+/// Maximum number of unknown names one 1901 message lists.
 const MAX_LISTED_UNKNOWN: usize = 20;
 
 /// Parameters whose values are secrets and are masked wherever they are shown.
@@ -80,7 +80,7 @@ impl Params {
         }
     }
 
-    /// The last value given for `name`.
+    /// Returns the last value sent for `name`.
     pub(crate) fn get(&self, name: &str) -> Option<&str> {
         self.pairs
             .iter()
@@ -89,12 +89,12 @@ impl Params {
             .map(|(_, value)| value.as_str())
     }
 
-    /// Whether `name` was given, even with an empty value.
+    /// Returns whether `name` was sent, even with an empty value.
     pub(crate) fn has(&self, name: &str) -> bool {
         self.pairs.iter().any(|(key, _)| key == name)
     }
 
-    /// The pairs as sent, with secret values masked, for echoes and journals.
+    /// Returns the pairs as sent, with secrets masked, for echoes and journals.
     pub(crate) fn masked(&self) -> Vec<(String, String)> {
         self.pairs
             .iter()

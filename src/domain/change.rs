@@ -1,4 +1,4 @@
-//! Partial updates: what `action=update` asks to change on each record.
+//! Partial updates: the changes `action=update` requests for each record.
 
 use super::ip_set::IpSet;
 use super::record::{LoginType, RecordFields, Secret, SslVerify};

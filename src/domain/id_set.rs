@@ -30,7 +30,7 @@ pub enum IdSetError {
     TooManyEntries,
 }
 
-/// The most comma-separated entries one `ids` value may have. Ranges make
+/// Maximum number of comma-separated entries in one `ids` value. Ranges make
 /// any set expressible within it, and the limit bounds the work per request.
 pub const MAX_ENTRIES: usize = 10_000;
 
@@ -67,12 +67,12 @@ impl IdSet {
         self.ranges.insert(range);
     }
 
-    /// Whether the set holds `id`.
+    /// Returns whether the set contains `id`.
     pub fn contains(&self, id: u64) -> bool {
         self.ranges.contains(&id)
     }
 
-    /// Whether the set holds no ID.
+    /// Returns whether the set is empty.
     pub fn is_empty(&self) -> bool {
         self.ranges.is_empty()
     }

@@ -39,8 +39,8 @@ pub enum IpSetError {
     TooManyEntries,
 }
 
-/// The most comma-separated entries one IP list may have; it bounds the work
-/// and memory of one request.
+/// Maximum number of comma-separated entries in one IP list. The limit
+/// bounds the work and memory of one request.
 pub const MAX_ENTRIES: usize = 10_000;
 
 impl IpSet {
@@ -85,12 +85,12 @@ impl IpSet {
         }
     }
 
-    /// Whether the set holds `addr`.
+    /// Returns whether the set contains `addr`.
     pub fn contains(&self, addr: Ipv4Addr) -> bool {
         self.ranges.contains(&u32::from(addr))
     }
 
-    /// Whether the set holds no address.
+    /// Returns whether the set is empty.
     pub fn is_empty(&self) -> bool {
         self.ranges.is_empty()
     }

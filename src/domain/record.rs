@@ -43,7 +43,7 @@ impl RecordKind {
         }
     }
 
-    /// The longest username the kind accepts, in characters.
+    /// Maximum username length the kind accepts, in characters.
     pub fn max_username_len(self) -> usize {
         match self {
             RecordKind::Unix => 255,

@@ -24,7 +24,7 @@ const MAX_REPORTED_CONFLICTS: usize = 100;
 pub struct IpConflict {
     /// The overlapping addresses.
     pub range: RangeInclusive<u32>,
-    /// The stored record that already holds them.
+    /// The stored record that already contains them.
     pub other_id: u64,
     /// That record's title.
     pub other_title: String,
@@ -32,7 +32,7 @@ pub struct IpConflict {
     pub other_kind: RecordKind,
 }
 
-/// Why one record could not be created or changed.
+/// The reason one record could not be created or changed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum RecordError {
     /// The fields break a rule that ties them together.
@@ -41,7 +41,7 @@ pub enum RecordError {
     DuplicateTitle {
         /// The contested title.
         title: String,
-        /// The record that holds it.
+        /// The record that has it.
         other_id: u64,
     },
     /// The IPs overlap other records. `truncated` is set when more conflicts
@@ -58,7 +58,7 @@ pub enum RecordError {
     DuplicateId(u64),
     /// Every ID up to `u64::MAX` has been handed out.
     IdsExhausted,
-    /// The store holds its configured maximum of records.
+    /// The store contains its configured maximum number of records.
     StoreFull(usize),
 }
 
@@ -104,7 +104,7 @@ pub struct StoreSettings {
     pub id_start: u64,
     /// Whether `login_type=vcenter` needs at least one vCenter record.
     pub require_vcenter_record: bool,
-    /// The most records of all kinds together; `None` for no limit.
+    /// Maximum number of records of all kinds together; `None` for no limit.
     pub max_records: Option<usize>,
 }
 
@@ -193,7 +193,7 @@ impl Store {
         self.table(kind).records.len()
     }
 
-    /// Whether the store holds no record of any kind.
+    /// Returns whether the store contains no record of any kind.
     pub fn is_empty(&self) -> bool {
         self.tables.iter().all(|t| t.records.is_empty())
     }

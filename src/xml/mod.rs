@@ -55,7 +55,7 @@ impl Doc {
         Doc { writer }
     }
 
-    /// Opens an element that holds other elements.
+    /// Opens an element that contains other elements.
     pub(crate) fn open(&mut self, name: &str) {
         self.event(Event::Start(BytesStart::new(name)));
     }

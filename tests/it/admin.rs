@@ -412,7 +412,8 @@ async fn fault_probability_is_repeatable_with_a_seed() {
     let second = run().await;
 
     assert_eq!(first, second);
-    assert!(first.contains(&500) && first.contains(&200), "{first:?}");
+    assert!(first.contains(&500), "some calls fail: {first:?}");
+    assert!(first.contains(&200), "some calls pass: {first:?}");
 }
 
 #[tokio::test]

@@ -8,7 +8,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::support::*;
 
-/// Sends raw bytes and returns what the server answers before closing.
+/// Sends raw bytes and returns the server's response before it closes.
 async fn raw(mock: &Mock, request: &[u8]) -> String {
     let mut stream = tokio::net::TcpStream::connect(mock.server.address())
         .await
