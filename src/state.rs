@@ -26,9 +26,21 @@ use crate::xml::{DocContext, RequestEcho};
 /// `.await` and never while writing XML.
 pub(crate) type SharedStore = Arc<RwLock<Store>>;
 
-/// Cheap to clone: every field is an `Arc`.
+/// The handle every handler and middleware gets. Cloning it, which axum does
+/// for each extractor of every request, costs one reference count.
 #[derive(Clone)]
-pub(crate) struct AppState {
+pub(crate) struct AppState(Arc<SharedState>);
+
+impl std::ops::Deref for AppState {
+    type Target = SharedState;
+
+    fn deref(&self) -> &SharedState {
+        &self.0
+    }
+}
+
+/// What an [`AppState`] points at.
+pub(crate) struct SharedState {
     pub(crate) stores: Arc<Stores>,
     pub(crate) directory: Arc<RwLock<Directory>>,
     pub(crate) sessions: Arc<Sessions>,
@@ -113,7 +125,7 @@ impl AppState {
         };
         let directory = base_directory(&settings, initial.or(settings.seed.as_ref()));
 
-        Ok(AppState {
+        Ok(AppState(Arc::new(SharedState {
             stores: Arc::new(Stores {
                 seed,
                 shared: Arc::new(RwLock::new(current)),
@@ -126,7 +138,7 @@ impl AppState {
             faults: Arc::new(Faults::default()),
             clock: Arc::new(clock),
             settings: Arc::new(settings),
-        })
+        })))
     }
 
     /// The current time, truncated to whole seconds as Qualys shows it.
