@@ -8,11 +8,10 @@ use axum::response::Response;
 use axum::Router;
 use tower_http::catch_panic::CatchPanicLayer;
 
-use crate::admin::faults::inject;
 use crate::api::access_log::access_log;
 use crate::api::call::{error_response, xml_response};
 use crate::api::error::ApiError;
-use crate::api::gate::{gate, requested_with};
+use crate::api::gate::{guard, Checks};
 use crate::state::AppState;
 use crate::xml::record_list::format_datetime;
 use crate::xml::{simple_return, DocContext};
@@ -20,23 +19,21 @@ use crate::xml::{simple_return, DocContext};
 /// Builds the whole application: Qualys routes, DTDs, a Qualys-style answer
 /// for unknown paths, request tracing and a last-resort panic guard.
 pub(crate) fn router(state: AppState) -> Router {
+    let guarded = |router: Router<AppState>, checks: Checks| {
+        router.route_layer(middleware::from_fn_with_state(
+            (state.clone(), checks),
+            guard,
+        ))
+    };
     let v2 = Router::new()
         .merge(crate::api::records::router())
-        .merge(crate::api::auth_list::router())
-        .route_layer(middleware::from_fn_with_state(
-            state.clone(),
-            requested_with,
-        ));
-    let gated = Router::new()
-        .merge(v2)
-        .merge(crate::api::about::router())
-        .route_layer(middleware::from_fn_with_state(state.clone(), gate));
+        .merge(crate::api::auth_list::router());
+    let api = Router::new()
+        .merge(guarded(v2, Checks::CallerAndHeader))
+        .merge(guarded(crate::api::about::router(), Checks::Caller))
+        .merge(guarded(crate::api::session::router(), Checks::FaultsOnly));
     let fallback_state = state.clone();
     let method_state = state.clone();
-    let api = Router::new()
-        .merge(gated)
-        .merge(crate::api::session::router())
-        .route_layer(middleware::from_fn_with_state(state.clone(), inject));
     let log_state = state.clone();
     Router::new()
         .merge(api)

@@ -2,12 +2,12 @@
 //! rate limit, arrive truncated or lose their connection, so clients' retry
 //! and error paths can be tested.
 
+use std::future::Future;
 use std::time::Duration;
 
 use axum::body::{to_bytes, Body, Bytes};
-use axum::extract::{Request, State};
+use axum::extract::Request;
 use axum::http::{header, HeaderValue, StatusCode};
-use axum::middleware::Next;
 use axum::response::Response;
 use parking_lot::Mutex;
 use rand::rngs::StdRng;
@@ -18,6 +18,7 @@ use crate::api::access_log;
 use crate::api::auth;
 use crate::api::call::error_response;
 use crate::api::error::ApiError;
+use crate::api::limits;
 use crate::api::params::Params;
 use crate::state::AppState;
 use crate::xml::simple_return;
@@ -213,14 +214,15 @@ fn validate(spec: &FaultSpec) -> Result<(), String> {
 /// unsized bodies pass through and match on the query string alone.
 const MAX_INSPECTED_BODY: usize = 64 * 1024;
 
-/// Applies the fault rules to an API call.
-pub(crate) async fn inject(
-    State(state): State<AppState>,
-    request: Request,
-    next: Next,
-) -> Response {
+/// Applies the fault rules to an API call; `inner` answers the call when no
+/// rule stops it first.
+pub(crate) async fn inject<F, Fut>(state: &AppState, request: Request, inner: F) -> Response
+where
+    F: FnOnce(Request) -> Fut,
+    Fut: Future<Output = Response>,
+{
     if state.faults.is_empty() {
-        return next.run(request).await;
+        return inner(request).await;
     }
     let (parts, body) = request.into_parts();
     let length = parts
@@ -236,7 +238,7 @@ pub(crate) async fn inject(
         _ => (body, Bytes::new()),
     };
     let params = Params::from_parts(parts.uri.query(), &inspected);
-    let user = auth::identify(&state, &parts.headers)
+    let user = auth::identify(state, &parts.headers)
         .ok()
         .map(|caller| caller.login);
     let effect = state
@@ -244,7 +246,7 @@ pub(crate) async fn inject(
         .pick(params.get("action"), parts.uri.path(), user.as_deref());
     let ctx = state.doc_context(&parts.headers, None);
     let request = Request::from_parts(parts, body);
-    let mut response = apply(&state, effect, &ctx, request, next).await;
+    let mut response = apply(state, effect, &ctx, request, inner).await;
 
     // The journal shows what a faulted call asked for, like any other.
     let action = params.get("action").map(str::to_owned);
@@ -259,18 +261,22 @@ pub(crate) async fn inject(
     response
 }
 
-async fn apply(
+async fn apply<F, Fut>(
     state: &AppState,
     effect: Option<FaultEffect>,
     ctx: &crate::xml::DocContext,
     request: Request,
-    next: Next,
-) -> Response {
+    inner: F,
+) -> Response
+where
+    F: FnOnce(Request) -> Fut,
+    Fut: Future<Output = Response>,
+{
     match effect {
-        None => next.run(request).await,
+        None => inner(request).await,
         Some(FaultEffect::Latency { ms }) => {
             tokio::time::sleep(Duration::from_millis(ms)).await;
-            next.run(request).await
+            inner(request).await
         }
         Some(FaultEffect::Status { status, code, text }) => {
             let status = StatusCode::from_u16(status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
@@ -288,11 +294,11 @@ async fn apply(
             let report = state.limits.anonymous_report();
             report.write_headers(response.headers_mut());
             let headers = response.headers_mut();
-            headers.insert("X-RateLimit-Remaining", HeaderValue::from(0));
-            headers.insert("X-RateLimit-ToWait-Sec", HeaderValue::from(seconds));
+            headers.insert(limits::RATE_REMAINING, HeaderValue::from(0));
+            headers.insert(limits::RATE_TO_WAIT, HeaderValue::from(seconds));
             response
         }
-        Some(FaultEffect::Truncate { bytes }) => truncate(next.run(request).await, bytes).await,
+        Some(FaultEffect::Truncate { bytes }) => truncate(inner(request).await, bytes).await,
         Some(FaultEffect::Close) => {
             let broken = futures_util::stream::once(async {
                 Err::<Bytes, std::io::Error>(std::io::Error::other(

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use axum::http::{HeaderMap, HeaderValue};
+use axum::http::{HeaderMap, HeaderName, HeaderValue};
 use parking_lot::Mutex;
 
 use crate::settings::Settings;
@@ -24,10 +24,12 @@ pub(crate) struct Limits {
     rate_limit: Option<u32>,
     window: Duration,
     concurrency_limit: Option<u32>,
-    users: Mutex<HashMap<String, Usage>>,
+    users: Mutex<HashMap<Arc<str>, Usage>>,
 }
 
 struct Usage {
+    /// The map's key again, shared with the permits of running calls.
+    login: Arc<str>,
     window_start: Instant,
     calls: u32,
     running: u32,
@@ -56,13 +58,13 @@ pub(crate) enum LimitExceeded {
 /// A running call. Dropping it frees its concurrency slot.
 pub(crate) struct Permit {
     limits: Arc<Limits>,
-    login: String,
+    login: Arc<str>,
 }
 
 impl Drop for Permit {
     fn drop(&mut self) {
         let mut users = self.limits.users.lock();
-        if let Some(usage) = users.get_mut(&self.login) {
+        if let Some(usage) = users.get_mut(&*self.login) {
             usage.running = usage.running.saturating_sub(1);
         }
     }
@@ -86,11 +88,26 @@ impl Limits {
     ) -> (Result<Permit, LimitExceeded>, LimitReport) {
         let now = Instant::now();
         let mut users = self.users.lock();
-        let usage = users.entry(login.to_owned()).or_insert(Usage {
+        if let Some(usage) = users.get_mut(login) {
+            return self.count(usage, now);
+        }
+        let login: Arc<str> = Arc::from(login);
+        let usage = users.entry(Arc::clone(&login)).or_insert(Usage {
+            login,
             window_start: now,
             calls: 0,
             running: 0,
         });
+        self.count(usage, now)
+    }
+
+    /// Starts a new window when the last one ended, then admits or turns
+    /// away one call.
+    fn count(
+        self: &Arc<Self>,
+        usage: &mut Usage,
+        now: Instant,
+    ) -> (Result<Permit, LimitExceeded>, LimitReport) {
         if now.duration_since(usage.window_start) >= self.window {
             usage.window_start = now;
             usage.calls = 0;
@@ -105,11 +122,9 @@ impl Limits {
         if let Err(LimitExceeded::Rate { seconds_to_wait }) = verdict {
             report.to_wait_secs = seconds_to_wait;
         }
-        drop(users);
-
         let permit = verdict.map(|()| Permit {
             limits: Arc::clone(self),
-            login: login.to_owned(),
+            login: Arc::clone(&usage.login),
         });
         (permit, report)
     }
@@ -123,7 +138,7 @@ impl Limits {
             .map(|(login, usage)| {
                 let in_window = now.duration_since(usage.window_start) < self.window;
                 serde_json::json!({
-                    "user": login,
+                    "user": &**login,
                     "calls_in_window": if in_window { usage.calls } else { 0 },
                     "running": usage.running,
                 })
@@ -189,22 +204,37 @@ impl Limits {
     }
 }
 
+/// The limit header names. HTTP/1 sends them in lower case, as hyper sends
+/// every header name; header names are case-insensitive.
+pub(crate) const RATE_LIMIT: HeaderName = HeaderName::from_static("x-ratelimit-limit");
+pub(crate) const RATE_WINDOW: HeaderName = HeaderName::from_static("x-ratelimit-window-sec");
+pub(crate) const RATE_REMAINING: HeaderName = HeaderName::from_static("x-ratelimit-remaining");
+pub(crate) const RATE_TO_WAIT: HeaderName = HeaderName::from_static("x-ratelimit-towait-sec");
+pub(crate) const CONCURRENCY_LIMIT: HeaderName =
+    HeaderName::from_static("x-concurrency-limit-limit");
+pub(crate) const CONCURRENCY_RUNNING: HeaderName =
+    HeaderName::from_static("x-concurrency-limit-running");
+
 impl LimitReport {
     /// Writes the Qualys limit headers.
     pub(crate) fn write_headers(&self, headers: &mut HeaderMap) {
-        let pairs = [
-            ("X-RateLimit-Limit", u64::from(self.limit)),
-            ("X-RateLimit-Window-Sec", self.window_secs),
-            ("X-RateLimit-Remaining", u64::from(self.remaining)),
-            ("X-RateLimit-ToWait-Sec", self.to_wait_secs),
-            (
-                "X-Concurrency-Limit-Limit",
-                u64::from(self.concurrency_limit),
-            ),
-            ("X-Concurrency-Limit-Running", u64::from(self.running)),
-        ];
-        for (name, value) in pairs {
-            headers.insert(name, HeaderValue::from(value));
-        }
+        headers.reserve(6);
+        headers.insert(RATE_LIMIT, number(u64::from(self.limit)));
+        headers.insert(RATE_WINDOW, number(self.window_secs));
+        headers.insert(RATE_REMAINING, number(u64::from(self.remaining)));
+        headers.insert(RATE_TO_WAIT, number(self.to_wait_secs));
+        headers.insert(CONCURRENCY_LIMIT, number(u64::from(self.concurrency_limit)));
+        headers.insert(CONCURRENCY_RUNNING, number(u64::from(self.running)));
+    }
+}
+
+/// A header value holding `value`; the common small values need no allocation.
+fn number(value: u64) -> HeaderValue {
+    const SMALL: [&str; 10] = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"];
+    match value {
+        0..=9 => HeaderValue::from_static(SMALL[value as usize]),
+        1_000 => HeaderValue::from_static("1000"),
+        1_000_000 => HeaderValue::from_static("1000000"),
+        _ => HeaderValue::from(value),
     }
 }
