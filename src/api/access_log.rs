@@ -49,12 +49,11 @@ pub(crate) async fn access_log(
     let method = request.method().clone();
     let path = request.uri().path().to_owned();
 
-    let response = next.run(request).await;
+    let mut response = next.run(request).await;
 
     let summary = response
-        .extensions()
-        .get::<CallSummary>()
-        .cloned()
+        .extensions_mut()
+        .remove::<CallSummary>()
         .unwrap_or_default();
     let duration_us = started.elapsed().as_micros() as u64;
     tracing::info!(

@@ -112,6 +112,21 @@ impl Params {
             .collect()
     }
 
+    /// Turns the parameters into pairs for the journal, with secrets masked
+    /// as [`Params::masked`] masks them, reusing the strings.
+    pub(crate) fn into_masked(self) -> Vec<(String, String)> {
+        let mut pairs = self.pairs;
+        for (key, value) in &mut pairs {
+            if SECRET_PARAMS.contains(&key.as_str()) {
+                *value = "********".to_owned();
+            } else if looks_secret(key) {
+                *key = display_name(key);
+                *value = "********".to_owned();
+            }
+        }
+        pairs
+    }
+
     /// Rejects every parameter not in `allowed`, naming each once (up to a
     /// limit, so the message stays short).
     pub(crate) fn reject_unknown(&self, allowed: &[&str]) -> Result<(), ApiError> {
@@ -161,6 +176,11 @@ impl Params {
 
 /// Decodes one form component; the flag is false when the bytes are not UTF-8.
 fn decode_component(raw: &[u8]) -> (String, bool) {
+    if !raw.iter().any(|&b| b == b'+' || b == b'%') {
+        if let Ok(text) = std::str::from_utf8(raw) {
+            return (text.to_owned(), true);
+        }
+    }
     let spaced: Vec<u8> = raw
         .iter()
         .map(|&b| if b == b'+' { b' ' } else { b })
@@ -191,7 +211,11 @@ fn display_name(name: &str) -> String {
 
 /// Whether a parameter name other than `password` itself suggests a secret.
 fn looks_secret(name: &str) -> bool {
-    name != "password" && name.to_ascii_lowercase().contains("pass")
+    name != "password"
+        && name
+            .as_bytes()
+            .windows(4)
+            .any(|window| window.eq_ignore_ascii_case(b"pass"))
 }
 
 /// Limits on a free-text parameter.

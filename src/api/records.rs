@@ -62,7 +62,7 @@ async fn serve(state: AppState, kind: RecordKind, request: Request) -> Response 
     };
     let mut response = result.unwrap_or_else(|error| call.error(error));
     let action = call.params.get("action").map(str::to_owned);
-    let params = call.params.masked();
+    let params = call.params.into_masked();
     access_log::note(&mut response, |summary| {
         summary.action = action;
         summary.params = params;
