@@ -1,7 +1,7 @@
 //! ABOUT: the version document of `/msp/about.php`, which some clients fetch
 //! when they connect.
 
-use quick_xml::events::{BytesStart, Event};
+use quick_xml::events::BytesStart;
 
 use super::{Doc, DocContext};
 
@@ -13,7 +13,7 @@ pub(crate) fn render(ctx: &DocContext) -> Vec<u8> {
     let mut doc = Doc::new(ctx, "ABOUT", DTD_PATH);
     doc.open("ABOUT");
     let api = BytesStart::new("API-VERSION").with_attributes([("MAJOR", "1"), ("MINOR", "4")]);
-    doc.event(Event::Empty(api));
+    doc.empty(api);
     doc.leaf(
         "WEB-VERSION",
         concat!("qualys-mock ", env!("CARGO_PKG_VERSION")),

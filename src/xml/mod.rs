@@ -47,7 +47,10 @@ impl Doc {
     pub(crate) fn new(ctx: &DocContext, root: &str, dtd_path: &str) -> Doc {
         let mut buf = Vec::with_capacity(1024);
         buf.extend_from_slice(b"<?xml version=\"1.0\" encoding=\"UTF-8\" ?>\n");
-        let mut writer = Writer::new_with_indent(buf, b' ', 0);
+        // Every element starts on a line of its own with no indentation.
+        // The writer is not asked to indent; `open`, `close` and `leaf` add
+        // the line feeds, which costs less than the writer's indent logic.
+        let mut writer = Writer::new(buf);
         let doctype = format!("{root} SYSTEM \"{}{dtd_path}\"", ctx.base_url);
         writer
             .write_event(Event::DocType(BytesText::from_escaped(doctype)))
@@ -57,19 +60,47 @@ impl Doc {
 
     /// Opens an element that contains other elements.
     pub(crate) fn open(&mut self, name: &str) {
+        self.new_line();
         self.event(Event::Start(BytesStart::new(name)));
     }
 
     /// Closes the element `name`.
     pub(crate) fn close(&mut self, name: &str) {
+        self.new_line();
         self.event(Event::End(BytesEnd::new(name)));
     }
 
     /// Writes `<name>text</name>`.
     pub(crate) fn leaf(&mut self, name: &str, text: &str) {
         self.open(name);
-        self.event(Event::Text(BytesText::from_escaped(escape_text(text))));
-        self.close(name);
+        if needs_escape(text) {
+            self.event(Event::Text(BytesText::from_escaped(escape_text(text))));
+        } else {
+            self.event(Event::Text(BytesText::from_escaped(text)));
+        }
+        self.event(Event::End(BytesEnd::new(name)));
+    }
+
+    fn new_line(&mut self) {
+        self.writer.get_mut().push(b'\n');
+    }
+
+    /// Writes `<name>number</name>`.
+    pub(crate) fn number_leaf(&mut self, name: &str, number: u64) {
+        let mut digits = [0u8; 20];
+        let mut start = digits.len();
+        let mut rest = number;
+        loop {
+            start -= 1;
+            digits[start] = b'0' + (rest % 10) as u8;
+            rest /= 10;
+            if rest == 0 {
+                break;
+            }
+        }
+        // Only ASCII digits were written.
+        let text = std::str::from_utf8(&digits[start..]).unwrap_or("0");
+        self.leaf(name, text);
     }
 
     /// Writes the REQUEST element when the context carries one.
@@ -101,7 +132,13 @@ impl Doc {
         buf
     }
 
-    pub(crate) fn event(&mut self, event: Event<'_>) {
+    /// Writes an empty element, such as one that has only attributes.
+    pub(crate) fn empty(&mut self, element: BytesStart<'_>) {
+        self.new_line();
+        self.event(Event::Empty(element));
+    }
+
+    fn event(&mut self, event: Event<'_>) {
         // Writing into a Vec cannot fail, so the io::Result carries no information.
         self.writer.write_event(event).ok();
     }
@@ -126,6 +163,17 @@ pub(crate) fn escape_text(text: &str) -> String {
     out
 }
 
+/// Whether `text` holds anything [`escape_text`] would change. Printable
+/// ASCII without markup characters, tabs and line feeds pass as they are;
+/// anything else takes the careful path.
+fn needs_escape(text: &str) -> bool {
+    text.bytes().any(|b| match b {
+        b'&' | b'<' | b'>' => true,
+        b'\t' | b'\n' | b' '..=b'~' => false,
+        _ => true,
+    })
+}
+
 /// Whether XML 1.0 allows `ch` in a document.
 pub(crate) fn is_xml_char(ch: char) -> bool {
     matches!(ch, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
@@ -134,6 +182,28 @@ pub(crate) fn is_xml_char(ch: char) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn leaves_plain_text_and_numbers_as_they_are() {
+        let ctx = DocContext {
+            base_url: "http://h".to_owned(),
+            datetime: String::new(),
+            echo: None,
+        };
+        let mut doc = Doc::new(&ctx, "R", "/r.dtd");
+        doc.open("R");
+        doc.leaf("A", "plain text, tab\there");
+        doc.leaf("B", "x < y & \u{e9}");
+        doc.number_leaf("N", 0);
+        doc.number_leaf("M", u64::MAX);
+        doc.close("R");
+        let text = String::from_utf8(doc.finish()).unwrap();
+
+        assert!(text.contains("<A>plain text, tab\there</A>"), "{text}");
+        assert!(text.contains("<B>x &lt; y &amp; \u{e9}</B>"), "{text}");
+        assert!(text.contains("<N>0</N>"), "{text}");
+        assert!(text.contains("<M>18446744073709551615</M>"), "{text}");
+    }
 
     #[test]
     fn escapes_markup_and_control_characters() {

@@ -43,6 +43,25 @@ pub(crate) fn dtd_path(kind: RecordKind) -> String {
 /// Formats a timestamp as Qualys does: `2018-02-13T21:16:41Z`.
 pub(crate) fn format_datetime(at: OffsetDateTime) -> String {
     let at = at.to_offset(time::UtcOffset::UTC);
+    if (0..=9999).contains(&at.year()) {
+        // Every request formats the time at least once; digits by hand skip
+        // the formatting machinery.
+        let mut out = String::with_capacity(20);
+        let mut push = |value: u32, width: u32, separator: char| {
+            for power in (0..width).rev() {
+                let digit = value / 10u32.pow(power) % 10;
+                out.push(char::from(b'0' + digit as u8));
+            }
+            out.push(separator);
+        };
+        push(at.year() as u32, 4, '-');
+        push(u32::from(at.month() as u8), 2, '-');
+        push(u32::from(at.day()), 2, 'T');
+        push(u32::from(at.hour()), 2, ':');
+        push(u32::from(at.minute()), 2, ':');
+        push(u32::from(at.second()), 2, 'Z');
+        return out;
+    }
     format!(
         "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
         at.year(),
@@ -62,9 +81,10 @@ pub(crate) fn render(
     details: Details,
     warning: Option<&PageWarning>,
 ) -> Vec<u8> {
-    let root = format!("AUTH_{}_LIST_OUTPUT", kind.tag());
-    let mut doc = Doc::new(ctx, &root, &dtd_path(kind));
-    doc.open(&root);
+    let names = ElementNames::of(kind);
+    let root = names.root;
+    let mut doc = Doc::new(ctx, root, &dtd_path(kind));
+    doc.open(root);
     doc.request_echo(ctx);
     doc.open("RESPONSE");
     doc.leaf("DATETIME", &ctx.datetime);
@@ -73,17 +93,16 @@ pub(crate) fn render(
         let ids: IdSet = records.iter().map(|record| record.id).collect();
         write_id_set(&mut doc, &ids);
     } else if !records.is_empty() {
-        let list = format!("AUTH_{}_LIST", kind.tag());
-        doc.open(&list);
+        doc.open(names.list);
         for record in records {
-            write_record(&mut doc, record);
+            write_record(&mut doc, record, names.record);
         }
-        doc.close(&list);
+        doc.close(names.list);
     }
 
     if let Some(warning) = warning {
         doc.open("WARNING");
-        doc.leaf("CODE", &PAGE_WARNING_CODE.to_string());
+        doc.number_leaf("CODE", u64::from(PAGE_WARNING_CODE));
         doc.leaf("TEXT", "The number of records exceeds the limit for one response. Use the URL to fetch the next batch.");
         doc.leaf("URL", &warning.next_url);
         doc.close("WARNING");
@@ -92,21 +111,42 @@ pub(crate) fn render(
         write_glossary(&mut doc, records);
     }
     doc.close("RESPONSE");
-    doc.close(&root);
+    doc.close(root);
     doc.finish()
 }
 
-fn write_record(doc: &mut Doc, record: &Record) {
-    let element = format!("AUTH_{}", record.kind.tag());
+/// The element names of one kind's list output.
+struct ElementNames {
+    root: &'static str,
+    list: &'static str,
+    record: &'static str,
+}
+
+impl ElementNames {
+    fn of(kind: RecordKind) -> ElementNames {
+        let (root, list, record) = match kind {
+            RecordKind::Vmware => ("AUTH_VMWARE_LIST_OUTPUT", "AUTH_VMWARE_LIST", "AUTH_VMWARE"),
+            RecordKind::Unix => ("AUTH_UNIX_LIST_OUTPUT", "AUTH_UNIX_LIST", "AUTH_UNIX"),
+            RecordKind::Vcenter => (
+                "AUTH_VCENTER_LIST_OUTPUT",
+                "AUTH_VCENTER_LIST",
+                "AUTH_VCENTER",
+            ),
+        };
+        ElementNames { root, list, record }
+    }
+}
+
+fn write_record(doc: &mut Doc, record: &Record, element: &str) {
     let fields = &record.fields;
-    doc.open(&element);
-    doc.leaf("ID", &record.id.to_string());
+    doc.open(element);
+    doc.number_leaf("ID", record.id);
     doc.leaf("TITLE", &fields.title);
     doc.leaf("USERNAME", &fields.username);
     doc.leaf("LOGIN_TYPE", fields.login_type.as_str());
     if let Some(vault) = &fields.vault {
         doc.open("VAULT");
-        doc.leaf("VAULT_ID", &vault.vault_id.to_string());
+        doc.number_leaf("VAULT_ID", vault.vault_id);
         doc.leaf("VAULT_TYPE", vault.vault_type);
         for (key, value) in &vault.extra {
             doc.open("VAULT_FIELD");
@@ -130,14 +170,14 @@ fn write_record(doc: &mut Doc, record: &Record) {
         doc.close("IP_SET");
     }
     if let Some(network_id) = fields.network_id {
-        doc.leaf("NETWORK_ID", &network_id.to_string());
+        doc.number_leaf("NETWORK_ID", network_id);
     }
     if let Some(comments) = &fields.comments {
         doc.leaf("COMMENTS", comments);
     }
     write_stamp(doc, "CREATED", &record.created);
     write_stamp(doc, "LAST_MODIFIED", &record.modified);
-    doc.close(&element);
+    doc.close(element);
 }
 
 fn write_vsphere_fields(doc: &mut Doc, record: &Record) {
@@ -146,7 +186,7 @@ fn write_vsphere_fields(doc: &mut Doc, record: &Record) {
     }
     let fields = &record.fields;
     if let Some(port) = fields.port {
-        doc.leaf("PORT", &port.to_string());
+        doc.number_leaf("PORT", u64::from(port));
     }
     if let Some(ssl_verify) = fields.ssl_verify {
         doc.leaf("SSL_VERIFY", ssl_verify.as_str());
@@ -186,4 +226,41 @@ fn write_glossary(doc: &mut Doc, records: &[Arc<Record>]) {
     }
     doc.close("USER_LIST");
     doc.close("GLOSSARY");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_datetimes_as_qualys_does() {
+        let cases = [
+            (
+                time::macros::datetime!(2018-02-13 21:16:41 UTC),
+                "2018-02-13T21:16:41Z",
+            ),
+            (
+                time::macros::datetime!(0007-01-02 03:04:05 UTC),
+                "0007-01-02T03:04:05Z",
+            ),
+            (
+                time::macros::datetime!(2024-12-31 23:30:00 -01:00),
+                "2025-01-01T00:30:00Z",
+            ),
+        ];
+
+        for (at, expected) in cases {
+            assert_eq!(format_datetime(at), expected);
+        }
+    }
+
+    #[test]
+    fn element_names_follow_the_kind_tag() {
+        for kind in RecordKind::ALL {
+            let names = ElementNames::of(kind);
+            assert_eq!(names.root, format!("AUTH_{}_LIST_OUTPUT", kind.tag()));
+            assert_eq!(names.list, format!("AUTH_{}_LIST", kind.tag()));
+            assert_eq!(names.record, format!("AUTH_{}", kind.tag()));
+        }
+    }
 }
