@@ -11,7 +11,7 @@ pub(crate) mod batch_return;
 pub(crate) mod record_list;
 pub(crate) mod simple_return;
 
-use quick_xml::events::{BytesEnd, BytesStart, BytesText, Event};
+use quick_xml::events::{BytesStart, BytesText, Event};
 use quick_xml::Writer;
 
 /// What every document needs besides its payload.
@@ -37,8 +37,13 @@ pub(crate) struct RequestEcho {
 }
 
 /// A document being written.
+///
+/// Element names come from this crate's writers, never from a request, and
+/// are plain ASCII names, so tags go into the buffer as they are; every text
+/// goes through [`escape_text`] unless it is plain printable ASCII without
+/// markup characters. quick-xml writes the DOCTYPE and attributes.
 pub(crate) struct Doc {
-    writer: Writer<Vec<u8>>,
+    buf: Vec<u8>,
 }
 
 impl Doc {
@@ -47,42 +52,46 @@ impl Doc {
     pub(crate) fn new(ctx: &DocContext, root: &str, dtd_path: &str) -> Doc {
         let mut buf = Vec::with_capacity(1024);
         buf.extend_from_slice(b"<?xml version=\"1.0\" encoding=\"UTF-8\" ?>\n");
-        // Every element starts on a line of its own with no indentation.
-        // The writer is not asked to indent; `open`, `close` and `leaf` add
-        // the line feeds, which costs less than the writer's indent logic.
-        let mut writer = Writer::new(buf);
-        let doctype = format!("{root} SYSTEM \"{}{dtd_path}\"", ctx.base_url);
-        writer
-            .write_event(Event::DocType(BytesText::from_escaped(doctype)))
-            .ok();
-        Doc { writer }
+        let mut doctype =
+            String::with_capacity(root.len() + ctx.base_url.len() + dtd_path.len() + 10);
+        for part in [root, " SYSTEM \"", &ctx.base_url, dtd_path, "\""] {
+            doctype.push_str(part);
+        }
+        let mut doc = Doc { buf };
+        doc.event(Event::DocType(BytesText::from_escaped(doctype)));
+        doc
     }
 
-    /// Opens an element that contains other elements.
+    /// Opens an element that contains other elements. Every element starts
+    /// on a line of its own, with no indentation.
     pub(crate) fn open(&mut self, name: &str) {
-        self.new_line();
-        self.event(Event::Start(BytesStart::new(name)));
+        debug_assert!(is_plain_name(name), "element name {name:?}");
+        self.buf.extend_from_slice(b"\n<");
+        self.buf.extend_from_slice(name.as_bytes());
+        self.buf.push(b'>');
     }
 
     /// Closes the element `name`.
     pub(crate) fn close(&mut self, name: &str) {
-        self.new_line();
-        self.event(Event::End(BytesEnd::new(name)));
+        self.buf.extend_from_slice(b"\n");
+        self.end_tag(name);
     }
 
     /// Writes `<name>text</name>`.
     pub(crate) fn leaf(&mut self, name: &str, text: &str) {
         self.open(name);
         if needs_escape(text) {
-            self.event(Event::Text(BytesText::from_escaped(escape_text(text))));
+            self.buf.extend_from_slice(escape_text(text).as_bytes());
         } else {
-            self.event(Event::Text(BytesText::from_escaped(text)));
+            self.buf.extend_from_slice(text.as_bytes());
         }
-        self.event(Event::End(BytesEnd::new(name)));
+        self.end_tag(name);
     }
 
-    fn new_line(&mut self) {
-        self.writer.get_mut().push(b'\n');
+    fn end_tag(&mut self, name: &str) {
+        self.buf.extend_from_slice(b"</");
+        self.buf.extend_from_slice(name.as_bytes());
+        self.buf.push(b'>');
     }
 
     /// Writes `<name>number</name>`.
@@ -101,6 +110,12 @@ impl Doc {
         // Only ASCII digits were written.
         let text = std::str::from_utf8(&digits[start..]).unwrap_or("0");
         self.leaf(name, text);
+    }
+
+    /// Writes an empty element, such as one that has only attributes.
+    pub(crate) fn empty(&mut self, element: BytesStart<'_>) {
+        self.buf.push(b'\n');
+        self.event(Event::Empty(element));
     }
 
     /// Writes the REQUEST element when the context carries one.
@@ -126,22 +141,24 @@ impl Doc {
     }
 
     /// Ends the document and returns its bytes.
-    pub(crate) fn finish(self) -> Vec<u8> {
-        let mut buf = self.writer.into_inner();
-        buf.push(b'\n');
-        buf
-    }
-
-    /// Writes an empty element, such as one that has only attributes.
-    pub(crate) fn empty(&mut self, element: BytesStart<'_>) {
-        self.new_line();
-        self.event(Event::Empty(element));
+    pub(crate) fn finish(mut self) -> Vec<u8> {
+        self.buf.push(b'\n');
+        self.buf
     }
 
     fn event(&mut self, event: Event<'_>) {
         // Writing into a Vec cannot fail, so the io::Result carries no information.
-        self.writer.write_event(event).ok();
+        Writer::new(&mut self.buf).write_event(event).ok();
     }
+}
+
+/// Whether `name` is an ASCII XML name that needs no escaping.
+fn is_plain_name(name: &str) -> bool {
+    let mut bytes = name.bytes();
+    bytes
+        .next()
+        .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
+        && bytes.all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
 }
 
 /// Escapes text for element content. Besides the markup characters, it writes

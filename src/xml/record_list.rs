@@ -7,7 +7,6 @@ use std::sync::Arc;
 use time::OffsetDateTime;
 
 use crate::domain::id_set::IdSet;
-use crate::domain::ip_set::IpRangeDisplay;
 use crate::domain::record::{Record, RecordKind, Stamp};
 
 use super::batch_return::write_id_set;
@@ -42,35 +41,54 @@ pub(crate) fn dtd_path(kind: RecordKind) -> String {
 
 /// Formats a timestamp as Qualys does: `2018-02-13T21:16:41Z`.
 pub(crate) fn format_datetime(at: OffsetDateTime) -> String {
-    let at = at.to_offset(time::UtcOffset::UTC);
-    if (0..=9999).contains(&at.year()) {
-        // Every request formats the time at least once; digits by hand skip
-        // the formatting machinery.
-        let mut out = String::with_capacity(20);
-        let mut push = |value: u32, width: u32, separator: char| {
-            for power in (0..width).rev() {
-                let digit = value / 10u32.pow(power) % 10;
-                out.push(char::from(b'0' + digit as u8));
-            }
-            out.push(separator);
-        };
-        push(at.year() as u32, 4, '-');
-        push(u32::from(at.month() as u8), 2, '-');
-        push(u32::from(at.day()), 2, 'T');
-        push(u32::from(at.hour()), 2, ':');
-        push(u32::from(at.minute()), 2, ':');
-        push(u32::from(at.second()), 2, 'Z');
-        return out;
+    match DateText::new(at) {
+        Some(text) => text.as_str().to_owned(),
+        None => {
+            let at = at.to_offset(time::UtcOffset::UTC);
+            format!(
+                "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+                at.year(),
+                at.month() as u8,
+                at.day(),
+                at.hour(),
+                at.minute(),
+                at.second()
+            )
+        }
     }
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
-        at.year(),
-        at.month() as u8,
-        at.day(),
-        at.hour(),
-        at.minute(),
-        at.second()
-    )
+}
+
+/// A timestamp in the Qualys form, written into a buffer on the stack:
+/// every request writes at least one, and a listed record two more.
+struct DateText([u8; 20]);
+
+impl DateText {
+    /// Formats `at`, or returns `None` for a year outside 0 to 9999.
+    fn new(at: OffsetDateTime) -> Option<DateText> {
+        let at = at.to_offset(time::UtcOffset::UTC);
+        let (year, month, day) = at.to_calendar_date();
+        let year = u32::try_from(year).ok().filter(|year| *year <= 9999)?;
+        let (hour, minute, second) = at.to_hms();
+        let mut bytes = *b"0000-00-00T00:00:00Z";
+        let mut put = |at: usize, value: u32, width: u32| {
+            for i in 0..width {
+                let digit = value / 10u32.pow(width - 1 - i) % 10;
+                bytes[at + i as usize] = b'0' + digit as u8;
+            }
+        };
+        put(0, year, 4);
+        put(5, u32::from(month as u8), 2);
+        put(8, u32::from(day), 2);
+        put(11, u32::from(hour), 2);
+        put(14, u32::from(minute), 2);
+        put(17, u32::from(second), 2);
+        Some(DateText(bytes))
+    }
+
+    fn as_str(&self) -> &str {
+        // Only ASCII digits and separators were written.
+        std::str::from_utf8(&self.0).unwrap_or("")
+    }
 }
 
 /// Writes one page of records of `kind`.
@@ -113,6 +131,49 @@ pub(crate) fn render(
     doc.close("RESPONSE");
     doc.close(root);
     doc.finish()
+}
+
+/// An address or range in dotted-quad form, written into a buffer on the
+/// stack: the list output writes three of them per record.
+struct RangeText {
+    bytes: [u8; 31],
+    len: usize,
+}
+
+impl Default for RangeText {
+    fn default() -> Self {
+        RangeText {
+            bytes: [0; 31],
+            len: 0,
+        }
+    }
+}
+
+impl RangeText {
+    fn push(&mut self, byte: u8) {
+        self.bytes[self.len] = byte;
+        self.len += 1;
+    }
+
+    fn push_addr(&mut self, addr: u32) {
+        for (i, octet) in addr.to_be_bytes().into_iter().enumerate() {
+            if i > 0 {
+                self.push(b'.');
+            }
+            if octet >= 100 {
+                self.push(b'0' + octet / 100);
+            }
+            if octet >= 10 {
+                self.push(b'0' + octet / 10 % 10);
+            }
+            self.push(b'0' + octet % 10);
+        }
+    }
+
+    fn as_str(&self) -> &str {
+        // Only ASCII digits, dots and a dash were pushed.
+        std::str::from_utf8(&self.bytes[..self.len]).unwrap_or("")
+    }
 }
 
 /// The element names of one kind's list output.
@@ -160,12 +221,16 @@ fn write_record(doc: &mut Doc, record: &Record, element: &str) {
     if !fields.ips.is_empty() {
         doc.open("IP_SET");
         for range in fields.ips.ranges() {
-            let name = if range.start() == range.end() {
-                "IP"
+            let (start, end) = (*range.start(), *range.end());
+            let mut text = RangeText::default();
+            text.push_addr(start);
+            if start == end {
+                doc.leaf("IP", text.as_str());
             } else {
-                "IP_RANGE"
-            };
-            doc.leaf(name, &IpRangeDisplay(range).to_string());
+                text.push(b'-');
+                text.push_addr(end);
+                doc.leaf("IP_RANGE", text.as_str());
+            }
         }
         doc.close("IP_SET");
     }
@@ -206,7 +271,10 @@ fn write_vsphere_fields(doc: &mut Doc, record: &Record) {
 
 fn write_stamp(doc: &mut Doc, name: &str, stamp: &Stamp) {
     doc.open(name);
-    doc.leaf("DATETIME", &format_datetime(stamp.at));
+    match DateText::new(stamp.at) {
+        Some(text) => doc.leaf("DATETIME", text.as_str()),
+        None => doc.leaf("DATETIME", &format_datetime(stamp.at)),
+    }
     doc.leaf("BY", &stamp.by);
     doc.close(name);
 }
@@ -251,6 +319,37 @@ mod tests {
 
         for (at, expected) in cases {
             assert_eq!(format_datetime(at), expected);
+        }
+    }
+
+    #[test]
+    fn writes_addresses_as_the_standard_library_does() {
+        let samples = [
+            0u32,
+            1,
+            9,
+            10,
+            99,
+            100,
+            255,
+            256,
+            0x0A00_0001,
+            0xC0A8_6401,
+            u32::MAX,
+        ];
+        for start in samples {
+            for end in samples {
+                let mut text = RangeText::default();
+                text.push_addr(start);
+                text.push(b'-');
+                text.push_addr(end);
+                let expected = format!(
+                    "{}-{}",
+                    std::net::Ipv4Addr::from(start),
+                    std::net::Ipv4Addr::from(end)
+                );
+                assert_eq!(text.as_str(), expected);
+            }
         }
     }
 
