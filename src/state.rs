@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use axum::http::{header, HeaderMap};
+use axum::http::{header, HeaderMap, HeaderName};
 use parking_lot::{Mutex, RwLock};
 use time::OffsetDateTime;
 
@@ -226,7 +226,7 @@ impl AppState {
             .and_then(|value| value.to_str().ok())
             .filter(|host| is_plain_host(host));
         match host {
-            Some(host) => format!("{scheme}://{host}"),
+            Some(host) => [scheme, "://", host].concat(),
             None => format!("{scheme}://{}", self.settings.listen),
         }
     }
@@ -234,7 +234,7 @@ impl AppState {
 
 /// The header that carries the scheme the client used. The HTTPS listener
 /// sets it on every request it passes on.
-pub(crate) const FORWARDED_PROTO: &str = "x-forwarded-proto";
+pub(crate) const FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");
 
 /// The configured accounts and networks plus those of `doc`.
 fn base_directory(settings: &Settings, doc: Option<&StateDoc>) -> Directory {

@@ -6,7 +6,7 @@ use axum::body::{to_bytes, Body, Bytes};
 use axum::extract::Request;
 use axum::http::request::Parts;
 use axum::http::{header, HeaderValue, Method, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 
 use crate::state::AppState;
 use crate::xml::{simple_return, DocContext, RequestEcho};
@@ -107,8 +107,16 @@ pub(crate) async fn read_params(
 
 /// Wraps an XML document in a response with the Qualys content type.
 pub(crate) fn xml_response(status: StatusCode, body: Vec<u8>) -> Response {
-    let content_type = HeaderValue::from_static(XML_CONTENT_TYPE);
-    (status, [(header::CONTENT_TYPE, content_type)], body).into_response()
+    let mut response = Response::new(Body::from(body));
+    *response.status_mut() = status;
+    let headers = response.headers_mut();
+    // Room for the content type and the limit headers the gate adds.
+    headers.reserve(8);
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(XML_CONTENT_TYPE),
+    );
+    response
 }
 
 /// Renders an error as SIMPLE_RETURN with its HTTP status. A 401 also names

@@ -218,7 +218,6 @@ pub(crate) const CONCURRENCY_RUNNING: HeaderName =
 impl LimitReport {
     /// Writes the Qualys limit headers.
     pub(crate) fn write_headers(&self, headers: &mut HeaderMap) {
-        headers.reserve(6);
         headers.insert(RATE_LIMIT, number(u64::from(self.limit)));
         headers.insert(RATE_WINDOW, number(self.window_secs));
         headers.insert(RATE_REMAINING, number(u64::from(self.remaining)));

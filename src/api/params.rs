@@ -181,11 +181,15 @@ fn decode_component(raw: &[u8]) -> (String, bool) {
             return (text.to_owned(), true);
         }
     }
-    let spaced: Vec<u8> = raw
-        .iter()
-        .map(|&b| if b == b'+' { b' ' } else { b })
-        .collect();
-    let bytes: Vec<u8> = percent_encoding::percent_decode(&spaced).collect();
+    // `+` is a space, but an escaped `%2B` is a plus sign: decode the
+    // escapes of each piece between the `+` signs.
+    let mut bytes = Vec::with_capacity(raw.len());
+    for (i, piece) in raw.split(|&b| b == b'+').enumerate() {
+        if i > 0 {
+            bytes.push(b' ');
+        }
+        bytes.extend(percent_encoding::percent_decode(piece));
+    }
     match String::from_utf8(bytes) {
         Ok(text) => (text, true),
         Err(error) => (
@@ -421,6 +425,28 @@ mod tests {
         let masked = params.masked();
 
         assert_eq!(masked[0], ("password".to_owned(), "********".to_owned()));
+    }
+
+    #[test]
+    fn into_masked_masks_as_masked_does() {
+        let params = Params::from_parts(Some("password=a&Passwd=b&title=t"), b"my_pass_word=c&x=y");
+
+        assert_eq!(params.clone().into_masked(), params.masked());
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn decodes_as_form_urlencoded_does(raw in "[a-z+%0-9A-F=&\u{e9}]{0,24}") {
+            let params = Params::from_parts(None, raw.as_bytes());
+            let expected: Vec<(String, String)> = form_urlencoded::parse(raw.as_bytes())
+                .map(|(key, value)| (key.into_owned(), value.into_owned()))
+                .collect();
+
+            // Pairs whose bytes are not UTF-8 are flagged rather than kept.
+            if params.check_shape().is_ok() {
+                proptest::prop_assert_eq!(params.pairs, expected);
+            }
+        }
     }
 
     #[test]
