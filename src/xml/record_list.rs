@@ -135,18 +135,10 @@ pub(crate) fn render(
 
 /// An address or range in dotted-quad form, written into a buffer on the
 /// stack: the list output writes three of them per record.
+#[derive(Default)]
 struct RangeText {
     bytes: [u8; 31],
     len: usize,
-}
-
-impl Default for RangeText {
-    fn default() -> Self {
-        RangeText {
-            bytes: [0; 31],
-            len: 0,
-        }
-    }
 }
 
 impl RangeText {
