@@ -436,7 +436,7 @@ impl Store {
             return;
         };
         for range in fields.ips.ranges() {
-            for (held, &other_id) in index.overlapping(range) {
+            for (held, &other_id) in index.overlapping(&range) {
                 if Some(other_id) == own_id {
                     continue;
                 }
@@ -468,7 +468,7 @@ impl Store {
         table.titles.insert(record.fields.title.clone(), record.id);
         let index = table.ips.entry(network_of(&record.fields)).or_default();
         for range in record.fields.ips.ranges() {
-            index.insert(range.clone(), record.id);
+            index.insert(range, record.id);
         }
         table.records.insert(record.id, record);
     }
@@ -484,7 +484,7 @@ impl Store {
             return;
         };
         for range in record.fields.ips.ranges() {
-            index.remove(range.clone());
+            index.remove(range);
         }
     }
 }
@@ -715,7 +715,7 @@ mod tests {
         let table = store.table(RecordKind::Vmware);
         let mut out = BTreeMap::new();
         for (id, record) in &table.records {
-            let ips: BTreeSet<u32> = record.fields.ips.ranges().flat_map(|r| r.clone()).collect();
+            let ips: BTreeSet<u32> = record.fields.ips.ranges().flatten().collect();
             assert_eq!(
                 table.titles.get(&record.fields.title),
                 Some(id),

@@ -125,7 +125,7 @@ fn write_record(doc: &mut Doc, record: &Record) {
             } else {
                 "IP_RANGE"
             };
-            doc.leaf(name, &IpRangeDisplay(range).to_string());
+            doc.leaf(name, &IpRangeDisplay(&range).to_string());
         }
         doc.close("IP_SET");
     }
