@@ -3,6 +3,7 @@
 
 pub mod change;
 pub mod id_set;
+mod ip_index;
 pub mod ip_set;
 pub mod record;
 pub mod store;

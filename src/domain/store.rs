@@ -9,10 +9,9 @@ use std::collections::{BTreeMap, HashMap};
 use std::ops::RangeInclusive;
 use std::sync::Arc;
 
-use rangemap::RangeInclusiveMap;
-
 use super::change::RecordChange;
 use super::id_set::IdSet;
+use super::ip_index::IpIndex;
 use super::record::{LoginType, Record, RecordFields, RecordKind, RuleViolation, Stamp};
 
 /// At most this many IP conflicts are reported for one record; a range that
@@ -123,10 +122,10 @@ impl Default for StoreSettings {
 struct Table {
     records: BTreeMap<u64, Arc<Record>>,
     titles: HashMap<String, u64>,
-    /// Which record holds each address, per network (records without a
-    /// network are in network 0). Records of one kind and network never
-    /// overlap, so every address maps to at most one ID.
-    ips: HashMap<u64, RangeInclusiveMap<u32, u64>>,
+    /// The interval index of each network, where records without a network
+    /// are in network 0. Records of one kind and network never overlap, so
+    /// every address belongs to at most one record.
+    ips: HashMap<u64, IpIndex>,
 }
 
 /// All records and indexes.
@@ -436,14 +435,8 @@ impl Store {
             return;
         };
         for range in fields.ips.ranges() {
-            for (held, &other_id) in index.overlapping(&range) {
-                if Some(other_id) == own_id {
-                    continue;
-                }
-                let Some(other) = table.records.get(&other_id) else {
-                    continue;
-                };
-                if !applies(other) {
+            for (held, other) in index.overlapping(range.clone()) {
+                if Some(other.id) == own_id || !applies(other) {
                     continue;
                 }
                 if report.conflicts.len() == MAX_REPORTED_CONFLICTS {
@@ -454,7 +447,7 @@ impl Store {
                 let end = (*held.end()).min(*range.end());
                 report.conflicts.push(IpConflict {
                     range: start..=end,
-                    other_id,
+                    other_id: other.id,
                     other_title: other.fields.title.clone(),
                     other_kind: kind,
                 });
@@ -467,9 +460,7 @@ impl Store {
         let table = self.table_mut(record.kind);
         table.titles.insert(record.fields.title.clone(), record.id);
         let index = table.ips.entry(network_of(&record.fields)).or_default();
-        for range in record.fields.ips.ranges() {
-            index.insert(range, record.id);
-        }
+        index.insert(&record);
         table.records.insert(record.id, record);
     }
 
@@ -480,11 +471,8 @@ impl Store {
             return;
         };
         table.titles.remove(&record.fields.title);
-        let Some(index) = table.ips.get_mut(&network_of(&record.fields)) else {
-            return;
-        };
-        for range in record.fields.ips.ranges() {
-            index.remove(range);
+        if let Some(index) = table.ips.get_mut(&network_of(&record.fields)) {
+            index.remove(&record);
         }
     }
 }
@@ -721,8 +709,12 @@ mod tests {
                 Some(id),
                 "title index"
             );
-            for ip in &ips {
-                assert_eq!(table.ips[&0].get(ip), Some(id), "IP index for {ip}");
+            for &ip in &ips {
+                let holders: Vec<u64> = table.ips[&0]
+                    .overlapping(ip..=ip)
+                    .map(|(_, holder)| holder.id)
+                    .collect();
+                assert_eq!(holders, [*id], "IP index for {ip}");
             }
             out.insert(
                 *id,
@@ -736,11 +728,21 @@ mod tests {
         let indexed: usize = table
             .ips
             .values()
-            .flat_map(|index| index.iter())
+            .flat_map(|index| index.intervals())
             .map(|(r, _)| (r.end() - r.start() + 1) as usize)
             .sum();
         let held: usize = out.values().map(|r| r.ips.len()).sum();
         assert_eq!(indexed, held, "stale IP index entries");
+        let entries: usize = table.ips.values().map(|index| index.len()).sum();
+        let ranges: usize = table
+            .records
+            .values()
+            .map(|r| r.fields.ips.range_count())
+            .sum();
+        assert_eq!(
+            entries, ranges,
+            "IP index entries without a matching interval"
+        );
         out
     }
 
@@ -777,5 +779,118 @@ mod tests {
         let ids: Vec<u64> = page.records.iter().map(|r| r.id).collect();
         assert_eq!(ids, [1, 2]);
         assert_eq!(page.next_id, Some(3));
+    }
+}
+
+#[cfg(test)]
+mod conflict_tests {
+    use time::OffsetDateTime;
+
+    use super::*;
+    use crate::domain::ip_set::IpSet;
+    use crate::domain::record::Secret;
+
+    fn stamp() -> Stamp {
+        Stamp {
+            at: OffsetDateTime::UNIX_EPOCH,
+            by: "test".to_owned(),
+        }
+    }
+
+    fn fields(title: &str, ips: &[(u32, u32)]) -> RecordFields {
+        RecordFields {
+            title: title.to_owned(),
+            username: "u".to_owned(),
+            password: Some(Secret::new("p")),
+            login_type: LoginType::Basic,
+            vault: None,
+            port: Some(443),
+            ssl_verify: None,
+            hosts: Vec::new(),
+            is_disconnect: false,
+            ips: ips
+                .iter()
+                .map(|&(start, end)| start..=end)
+                .collect::<IpSet>(),
+            comments: None,
+            network_id: None,
+        }
+    }
+
+    fn create(store: &mut Store, title: &str, ips: &[(u32, u32)]) -> Result<u64, RecordError> {
+        store.create(RecordKind::Vmware, fields(title, ips), stamp())
+    }
+
+    #[test]
+    fn conflicts_report_each_overlap() {
+        let mut store = Store::new(StoreSettings::default());
+        let low = create(&mut store, "low", &[(10, 20)]).unwrap();
+        let high = create(&mut store, "high", &[(30, 40), (50, 50)]).unwrap();
+
+        let Err(RecordError::IpConflicts {
+            conflicts,
+            truncated,
+        }) = create(&mut store, "both", &[(15, 35), (45, 60)])
+        else {
+            panic!("expected IP conflicts");
+        };
+
+        let found: Vec<(RangeInclusive<u32>, u64)> = conflicts
+            .iter()
+            .map(|c| (c.range.clone(), c.other_id))
+            .collect();
+        assert_eq!(found, [(15..=20, low), (30..=35, high), (50..=50, high)]);
+        assert_eq!(conflicts[0].other_title, "low");
+        assert!(!truncated);
+    }
+
+    #[test]
+    fn touching_ranges_do_not_conflict() {
+        let mut store = Store::new(StoreSettings::default());
+        create(&mut store, "middle", &[(10, 20)]).unwrap();
+
+        assert!(create(&mut store, "below", &[(0, 9)]).is_ok());
+        assert!(create(&mut store, "above", &[(21, 29)]).is_ok());
+        assert!(create(&mut store, "inside", &[(12, 12)]).is_err());
+    }
+
+    #[test]
+    fn conflict_report_is_capped() {
+        let mut store = Store::new(StoreSettings::default());
+        let count = MAX_REPORTED_CONFLICTS as u32 + 5;
+        for n in 0..count {
+            create(&mut store, &format!("r{n}"), &[(n * 2, n * 2)]).unwrap();
+        }
+
+        let Err(RecordError::IpConflicts {
+            conflicts,
+            truncated,
+        }) = create(&mut store, "all", &[(0, count * 2)])
+        else {
+            panic!("expected IP conflicts");
+        };
+
+        assert_eq!(conflicts.len(), MAX_REPORTED_CONFLICTS);
+        assert!(truncated);
+    }
+
+    #[test]
+    fn update_may_keep_its_own_ips() {
+        let mut store = Store::new(StoreSettings::default());
+        let id = create(&mut store, "own", &[(10, 20)]).unwrap();
+        let mut ids = IdSet::new();
+        ids.insert(id);
+        let change = RecordChange {
+            ips: Some(crate::domain::change::IpChange::Replace(
+                [5..=25].into_iter().collect(),
+            )),
+            ..RecordChange::default()
+        };
+
+        let outcome = store.update(RecordKind::Vmware, &ids, &change, &stamp());
+
+        assert!(outcome.failed.is_empty(), "{:?}", outcome.failed);
+        let record = store.get(RecordKind::Vmware, id).unwrap();
+        assert_eq!(record.fields.ips.to_string(), "0.0.0.5-0.0.0.25");
     }
 }
