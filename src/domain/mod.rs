@@ -7,4 +7,5 @@ mod ip_index;
 pub mod ip_set;
 pub mod record;
 pub mod store;
+mod title_index;
 pub mod vault;

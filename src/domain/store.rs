@@ -13,6 +13,7 @@ use super::change::RecordChange;
 use super::id_set::IdSet;
 use super::ip_index::IpIndex;
 use super::record::{LoginType, Record, RecordFields, RecordKind, RuleViolation, Stamp};
+use super::title_index::TitleIndex;
 
 /// At most this many IP conflicts are reported for one record; a range that
 /// overlaps a million records would otherwise produce a million lines.
@@ -121,7 +122,7 @@ impl Default for StoreSettings {
 #[derive(Clone, Default)]
 struct Table {
     records: BTreeMap<u64, Arc<Record>>,
-    titles: HashMap<String, u64>,
+    titles: TitleIndex,
     /// The interval index of each network, where records without a network
     /// are in network 0. Records of one kind and network never overlap, so
     /// every address belongs to at most one record.
@@ -324,7 +325,7 @@ impl Store {
             return Box::new(std::iter::empty());
         }
         if let Some(title) = &query.title {
-            let found = table.titles.get(title).and_then(|id| table.records.get(id));
+            let found = table.titles.get(title);
             return Box::new(found.into_iter().filter(move |r| bounds.contains(&r.id)));
         }
         let Some(ids) = &query.ids else {
@@ -384,11 +385,11 @@ impl Store {
         fields: &RecordFields,
     ) -> Result<(), RecordError> {
         let table = self.table(kind);
-        if let Some(&other_id) = table.titles.get(&fields.title) {
-            if Some(other_id) != own_id {
+        if let Some(other) = table.titles.get(&fields.title) {
+            if Some(other.id) != own_id {
                 return Err(RecordError::DuplicateTitle {
                     title: fields.title.clone(),
-                    other_id,
+                    other_id: other.id,
                 });
             }
         }
@@ -458,7 +459,7 @@ impl Store {
     fn insert(&mut self, record: Arc<Record>) {
         self.generation += 1;
         let table = self.table_mut(record.kind);
-        table.titles.insert(record.fields.title.clone(), record.id);
+        table.titles.insert(Arc::clone(&record));
         let index = table.ips.entry(network_of(&record.fields)).or_default();
         index.insert(&record);
         table.records.insert(record.id, record);
@@ -470,7 +471,7 @@ impl Store {
         let Some(record) = table.records.remove(&id) else {
             return;
         };
-        table.titles.remove(&record.fields.title);
+        table.titles.remove(&record);
         if let Some(index) = table.ips.get_mut(&network_of(&record.fields)) {
             index.remove(&record);
         }
@@ -705,8 +706,8 @@ mod tests {
         for (id, record) in &table.records {
             let ips: BTreeSet<u32> = record.fields.ips.ranges().flatten().collect();
             assert_eq!(
-                table.titles.get(&record.fields.title),
-                Some(id),
+                table.titles.get(&record.fields.title).map(|r| r.id),
+                Some(*id),
                 "title index"
             );
             for &ip in &ips {
