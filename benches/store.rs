@@ -35,7 +35,7 @@ const BLOCK: u32 = 16;
 fn stamp() -> Stamp {
     Stamp {
         at: OffsetDateTime::UNIX_EPOCH,
-        by: "bench".to_owned(),
+        by: "bench".to_owned().into(),
     }
 }
 

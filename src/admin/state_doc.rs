@@ -219,7 +219,7 @@ impl RecordDoc {
             Some(stamp) => stamp.to_stamp()?,
             None => Stamp {
                 at: now.at,
-                by: "seed".to_owned(),
+                by: "seed".to_owned().into(),
             },
         };
         let modified = match &self.modified {
@@ -325,14 +325,14 @@ impl StampDoc {
     fn to_stamp(&self) -> Result<Stamp, String> {
         Ok(Stamp {
             at: crate::clock::parse_time(&self.at)?,
-            by: self.by.clone(),
+            by: self.by.clone().into(),
         })
     }
 
     fn from_stamp(stamp: &Stamp) -> StampDoc {
         StampDoc {
             at: format_datetime(stamp.at),
-            by: stamp.by.clone(),
+            by: stamp.by.to_string(),
         }
     }
 }

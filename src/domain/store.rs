@@ -5,7 +5,7 @@
 //! they can never disagree. Each operation checks everything first and writes
 //! only when every check passed, so a rejected change leaves no trace.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::ops::RangeInclusive;
 use std::sync::Arc;
 
@@ -138,6 +138,10 @@ pub struct Store {
     /// it last saved.
     generation: u64,
     tables: [Table; 3],
+    /// One copy of each login found in a stamp, which the stamps of every
+    /// record share. A login stays here after its last record is gone,
+    /// until `clear`, so the set grows with the number of distinct logins.
+    logins: HashSet<Arc<String>>,
 }
 
 impl Store {
@@ -148,6 +152,7 @@ impl Store {
             generation: 0,
             settings,
             tables: Default::default(),
+            logins: HashSet::new(),
         }
     }
 
@@ -173,7 +178,7 @@ impl Store {
 
     /// Stores a record with its own ID and stamps, as saved state and seed
     /// data carry them, under the same rules as a create.
-    pub fn restore(&mut self, record: Record) -> Result<(), RecordError> {
+    pub fn restore(&mut self, mut record: Record) -> Result<(), RecordError> {
         if RecordKind::ALL
             .iter()
             .any(|&k| self.get(k, record.id).is_some())
@@ -184,6 +189,8 @@ impl Store {
         self.check_against_others(record.kind, None, &record.fields)?;
         self.check_room()?;
         self.next_id = self.next_id.max(record.id.saturating_add(1));
+        record.created = self.shared_stamp(record.created);
+        record.modified = self.shared_stamp(record.modified);
         self.insert(Arc::new(record));
         Ok(())
     }
@@ -216,6 +223,7 @@ impl Store {
 
         let id = self.next_id;
         self.next_id = id.checked_add(1).ok_or(RecordError::IdsExhausted)?;
+        let stamp = self.shared_stamp(stamp);
         let record = Record {
             id,
             kind,
@@ -241,8 +249,9 @@ impl Store {
             not_found,
             ..BatchOutcome::default()
         };
+        let stamp = self.shared_stamp(stamp.clone());
         for id in found {
-            match self.update_one(kind, id, change, stamp) {
+            match self.update_one(kind, id, change, &stamp) {
                 Ok(()) => outcome.succeeded.insert(id),
                 Err(error) => outcome.failed.push((id, error)),
             }
@@ -291,7 +300,21 @@ impl Store {
     /// is never handed out twice.
     pub fn clear(&mut self) {
         self.tables = Default::default();
+        self.logins.clear();
         self.generation += 1;
+    }
+
+    /// Returns `stamp` with its login replaced by the store's copy of that
+    /// login, so that the records one login changed share one allocation.
+    fn shared_stamp(&mut self, stamp: Stamp) -> Stamp {
+        let by = match self.logins.get(&*stamp.by) {
+            Some(known) => Arc::clone(known),
+            None => {
+                self.logins.insert(Arc::clone(&stamp.by));
+                stamp.by
+            }
+        };
+        Stamp { at: stamp.at, by }
     }
 
     fn check_room(&self) -> Result<(), RecordError> {
@@ -576,7 +599,7 @@ mod tests {
     fn stamp() -> Stamp {
         Stamp {
             at: OffsetDateTime::UNIX_EPOCH,
-            by: "model".to_owned(),
+            by: "model".to_owned().into(),
         }
     }
 
@@ -794,7 +817,7 @@ mod conflict_tests {
     fn stamp() -> Stamp {
         Stamp {
             at: OffsetDateTime::UNIX_EPOCH,
-            by: "test".to_owned(),
+            by: "test".to_owned().into(),
         }
     }
 
@@ -873,6 +896,20 @@ mod conflict_tests {
 
         assert_eq!(conflicts.len(), MAX_REPORTED_CONFLICTS);
         assert!(truncated);
+    }
+
+    #[test]
+    fn records_share_one_login() {
+        let mut store = Store::new(StoreSettings::default());
+        let first = create(&mut store, "first", &[(1, 1)]).unwrap();
+        let second = create(&mut store, "second", &[(2, 2)]).unwrap();
+
+        let first = store.get(RecordKind::Vmware, first).unwrap();
+        let second = store.get(RecordKind::Vmware, second).unwrap();
+
+        assert!(Arc::ptr_eq(&first.created.by, &first.modified.by));
+        assert!(Arc::ptr_eq(&first.created.by, &second.created.by));
+        assert_eq!(first.created.by.as_str(), "test");
     }
 
     #[test]
