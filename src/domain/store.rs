@@ -411,7 +411,7 @@ impl Store {
         if let Some(other) = table.titles.get(&fields.title) {
             if Some(other.id) != own_id {
                 return Err(RecordError::DuplicateTitle {
-                    title: fields.title.clone(),
+                    title: fields.title.to_string(),
                     other_id: other.id,
                 });
             }
@@ -472,7 +472,7 @@ impl Store {
                 report.conflicts.push(IpConflict {
                     range: start..=end,
                     other_id: other.id,
-                    other_title: other.fields.title.clone(),
+                    other_title: other.fields.title.to_string(),
                     other_kind: kind,
                 });
             }
@@ -605,14 +605,14 @@ mod tests {
 
     fn fields(title: u8, ips: IpSet) -> RecordFields {
         RecordFields {
-            title: format!("t{title}"),
-            username: "u".to_owned(),
+            title: format!("t{title}").into(),
+            username: "u".into(),
             password: Some(Secret::new("p")),
             login_type: LoginType::Basic,
             vault: None,
             port: Some(443),
             ssl_verify: None,
-            hosts: Vec::new(),
+            hosts: Box::default(),
             is_disconnect: false,
             ips,
             comments: None,
@@ -743,7 +743,7 @@ mod tests {
             out.insert(
                 *id,
                 ModelRecord {
-                    title: record.fields.title.clone(),
+                    title: record.fields.title.to_string(),
                     ips,
                 },
             );
@@ -823,14 +823,14 @@ mod conflict_tests {
 
     fn fields(title: &str, ips: &[(u32, u32)]) -> RecordFields {
         RecordFields {
-            title: title.to_owned(),
-            username: "u".to_owned(),
+            title: title.into(),
+            username: "u".into(),
             password: Some(Secret::new("p")),
             login_type: LoginType::Basic,
             vault: None,
             port: Some(443),
             ssl_verify: None,
-            hosts: Vec::new(),
+            hosts: Box::default(),
             is_disconnect: false,
             ips: ips
                 .iter()
