@@ -35,20 +35,20 @@ const BLOCK: u32 = 16;
 fn stamp() -> Stamp {
     Stamp {
         at: OffsetDateTime::UNIX_EPOCH,
-        by: "bench".to_owned(),
+        by: "bench".to_owned().into(),
     }
 }
 
 fn fields(title: String, ips: IpSet) -> RecordFields {
     RecordFields {
-        title,
-        username: "bench".to_owned(),
+        title: title.into(),
+        username: "bench".into(),
         password: Some(Secret::new("pw")),
         login_type: LoginType::Basic,
         vault: None,
         port: Some(443),
         ssl_verify: None,
-        hosts: Vec::new(),
+        hosts: Box::default(),
         is_disconnect: false,
         ips,
         comments: None,

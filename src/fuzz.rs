@@ -131,7 +131,7 @@ fn exercise(store: &mut Store, raw: &[u8]) {
     }
     let stamp = Stamp {
         at: time::OffsetDateTime::UNIX_EPOCH,
-        by: "fuzz".to_owned(),
+        by: "fuzz".to_owned().into(),
     };
     for kind in RecordKind::ALL {
         let field_ctx = FieldContext {

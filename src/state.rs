@@ -100,7 +100,7 @@ impl AppState {
         let clock = Clock::new(settings.clock);
         let now = Stamp {
             at: clock.now(),
-            by: "seed".to_owned(),
+            by: "seed".to_owned().into(),
         };
         let store_settings = StoreSettings {
             id_start: settings.id_start,
@@ -191,7 +191,7 @@ impl AppState {
             networks: self.settings.networks.as_deref(),
             now: Stamp {
                 at: self.now(),
-                by: "seed".to_owned(),
+                by: "seed".to_owned().into(),
             },
         };
         let store = doc.build_store(&ctx)?;

@@ -219,7 +219,7 @@ impl RecordDoc {
             Some(stamp) => stamp.to_stamp()?,
             None => Stamp {
                 at: now.at,
-                by: "seed".to_owned(),
+                by: "seed".to_owned().into(),
             },
         };
         let modified = match &self.modified {
@@ -287,8 +287,8 @@ impl RecordDoc {
         };
         RecordDoc {
             id: Some(record.id),
-            title: fields.title.clone(),
-            username: fields.username.clone(),
+            title: fields.title.to_string(),
+            username: fields.username.to_string(),
             password: include_password
                 .then(|| fields.password.as_ref().map(|p| p.expose().to_owned()))
                 .flatten(),
@@ -313,7 +313,7 @@ impl RecordDoc {
                 .has_vsphere_fields()
                 .then_some(fields.is_disconnect),
             ips: fields.ips.to_string(),
-            comments: fields.comments.clone(),
+            comments: fields.comments.as_deref().map(str::to_owned),
             network_id: fields.network_id,
             created: Some(StampDoc::from_stamp(&record.created)),
             modified: Some(StampDoc::from_stamp(&record.modified)),
@@ -325,14 +325,14 @@ impl StampDoc {
     fn to_stamp(&self) -> Result<Stamp, String> {
         Ok(Stamp {
             at: crate::clock::parse_time(&self.at)?,
-            by: self.by.clone(),
+            by: self.by.clone().into(),
         })
     }
 
     fn from_stamp(stamp: &Stamp) -> StampDoc {
         StampDoc {
             at: format_datetime(stamp.at),
-            by: stamp.by.clone(),
+            by: stamp.by.to_string(),
         }
     }
 }

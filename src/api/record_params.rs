@@ -125,19 +125,19 @@ pub(crate) fn fields_for_create(
     };
 
     let fields = RecordFields {
-        title: change.title.unwrap_or_default(),
-        username: change.username.unwrap_or_default(),
+        title: change.title.unwrap_or_default().into(),
+        username: change.username.unwrap_or_default().into(),
         password: change.password,
         login_type: change.login_type.unwrap_or(LoginType::Basic),
-        vault: change.vault,
+        vault: change.vault.map(Box::new),
         port: kind
             .has_vsphere_fields()
             .then(|| change.port.unwrap_or(DEFAULT_PORT)),
         ssl_verify: change.ssl_verify,
-        hosts: change.hosts.unwrap_or_default(),
+        hosts: change.hosts.unwrap_or_default().into(),
         is_disconnect: change.is_disconnect.unwrap_or(false),
         ips,
-        comments: change.comments.filter(|c| !c.is_empty()),
+        comments: change.comments.filter(|c| !c.is_empty()).map(Into::into),
         network_id: change.network_id,
     };
     fields

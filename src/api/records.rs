@@ -222,7 +222,7 @@ fn read_change(state: &AppState, kind: RecordKind, call: &Call) -> Result<Record
 fn stamp(state: &AppState, call: &Call) -> Stamp {
     Stamp {
         at: state.now(),
-        by: call.caller.login.clone(),
+        by: call.caller.login.clone().into(),
     }
 }
 

@@ -69,7 +69,7 @@ impl RecordChange {
             next.port = Some(port);
         }
         if let Some(comments) = &self.comments {
-            next.comments = Some(comments.clone()).filter(|c| !c.is_empty());
+            next.comments = (!comments.is_empty()).then(|| comments.as_str().into());
         }
 
         self.apply_credentials(&mut next);
@@ -87,7 +87,7 @@ impl RecordChange {
             next.password = None;
         }
         if self.vault.is_some() {
-            next.vault = self.vault.clone();
+            next.vault = self.vault.clone().map(Box::new);
         } else if next.login_type != LoginType::Vault {
             next.vault = None;
         }
@@ -105,8 +105,8 @@ impl RecordChange {
     }
 }
 
-fn set<T: Clone>(slot: &mut T, value: &Option<T>) {
+fn set<T, U: Clone + Into<T>>(slot: &mut T, value: &Option<U>) {
     if let Some(value) = value {
-        *slot = value.clone();
+        *slot = value.clone().into();
     }
 }

@@ -3,7 +3,9 @@
 
 pub mod change;
 pub mod id_set;
+mod ip_index;
 pub mod ip_set;
 pub mod record;
 pub mod store;
+mod title_index;
 pub mod vault;

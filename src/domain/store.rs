@@ -5,15 +5,15 @@
 //! they can never disagree. Each operation checks everything first and writes
 //! only when every check passed, so a rejected change leaves no trace.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::ops::RangeInclusive;
 use std::sync::Arc;
 
-use rangemap::RangeInclusiveMap;
-
 use super::change::RecordChange;
 use super::id_set::IdSet;
+use super::ip_index::IpIndex;
 use super::record::{LoginType, Record, RecordFields, RecordKind, RuleViolation, Stamp};
+use super::title_index::TitleIndex;
 
 /// At most this many IP conflicts are reported for one record; a range that
 /// overlaps a million records would otherwise produce a million lines.
@@ -122,11 +122,11 @@ impl Default for StoreSettings {
 #[derive(Clone, Default)]
 struct Table {
     records: BTreeMap<u64, Arc<Record>>,
-    titles: HashMap<String, u64>,
-    /// Which record holds each address, per network (records without a
-    /// network are in network 0). Records of one kind and network never
-    /// overlap, so every address maps to at most one ID.
-    ips: HashMap<u64, RangeInclusiveMap<u32, u64>>,
+    titles: TitleIndex,
+    /// The interval index of each network, where records without a network
+    /// are in network 0. Records of one kind and network never overlap, so
+    /// every address belongs to at most one record.
+    ips: HashMap<u64, IpIndex>,
 }
 
 /// All records and indexes.
@@ -138,6 +138,10 @@ pub struct Store {
     /// it last saved.
     generation: u64,
     tables: [Table; 3],
+    /// One copy of each login found in a stamp, which the stamps of every
+    /// record share. A login stays here after its last record is gone,
+    /// until `clear`, so the set grows with the number of distinct logins.
+    logins: HashSet<Arc<String>>,
 }
 
 impl Store {
@@ -148,6 +152,7 @@ impl Store {
             generation: 0,
             settings,
             tables: Default::default(),
+            logins: HashSet::new(),
         }
     }
 
@@ -173,7 +178,7 @@ impl Store {
 
     /// Stores a record with its own ID and stamps, as saved state and seed
     /// data carry them, under the same rules as a create.
-    pub fn restore(&mut self, record: Record) -> Result<(), RecordError> {
+    pub fn restore(&mut self, mut record: Record) -> Result<(), RecordError> {
         if RecordKind::ALL
             .iter()
             .any(|&k| self.get(k, record.id).is_some())
@@ -184,6 +189,8 @@ impl Store {
         self.check_against_others(record.kind, None, &record.fields)?;
         self.check_room()?;
         self.next_id = self.next_id.max(record.id.saturating_add(1));
+        record.created = self.shared_stamp(record.created);
+        record.modified = self.shared_stamp(record.modified);
         self.insert(Arc::new(record));
         Ok(())
     }
@@ -216,6 +223,7 @@ impl Store {
 
         let id = self.next_id;
         self.next_id = id.checked_add(1).ok_or(RecordError::IdsExhausted)?;
+        let stamp = self.shared_stamp(stamp);
         let record = Record {
             id,
             kind,
@@ -241,8 +249,9 @@ impl Store {
             not_found,
             ..BatchOutcome::default()
         };
+        let stamp = self.shared_stamp(stamp.clone());
         for id in found {
-            match self.update_one(kind, id, change, stamp) {
+            match self.update_one(kind, id, change, &stamp) {
                 Ok(()) => outcome.succeeded.insert(id),
                 Err(error) => outcome.failed.push((id, error)),
             }
@@ -291,7 +300,21 @@ impl Store {
     /// is never handed out twice.
     pub fn clear(&mut self) {
         self.tables = Default::default();
+        self.logins.clear();
         self.generation += 1;
+    }
+
+    /// Returns `stamp` with its login replaced by the store's copy of that
+    /// login, so that the records one login changed share one allocation.
+    fn shared_stamp(&mut self, stamp: Stamp) -> Stamp {
+        let by = match self.logins.get(&*stamp.by) {
+            Some(known) => Arc::clone(known),
+            None => {
+                self.logins.insert(Arc::clone(&stamp.by));
+                stamp.by
+            }
+        };
+        Stamp { at: stamp.at, by }
     }
 
     fn check_room(&self) -> Result<(), RecordError> {
@@ -325,7 +348,7 @@ impl Store {
             return Box::new(std::iter::empty());
         }
         if let Some(title) = &query.title {
-            let found = table.titles.get(title).and_then(|id| table.records.get(id));
+            let found = table.titles.get(title);
             return Box::new(found.into_iter().filter(move |r| bounds.contains(&r.id)));
         }
         let Some(ids) = &query.ids else {
@@ -385,11 +408,11 @@ impl Store {
         fields: &RecordFields,
     ) -> Result<(), RecordError> {
         let table = self.table(kind);
-        if let Some(&other_id) = table.titles.get(&fields.title) {
-            if Some(other_id) != own_id {
+        if let Some(other) = table.titles.get(&fields.title) {
+            if Some(other.id) != own_id {
                 return Err(RecordError::DuplicateTitle {
-                    title: fields.title.clone(),
-                    other_id,
+                    title: fields.title.to_string(),
+                    other_id: other.id,
                 });
             }
         }
@@ -436,14 +459,8 @@ impl Store {
             return;
         };
         for range in fields.ips.ranges() {
-            for (held, &other_id) in index.overlapping(range) {
-                if Some(other_id) == own_id {
-                    continue;
-                }
-                let Some(other) = table.records.get(&other_id) else {
-                    continue;
-                };
-                if !applies(other) {
+            for (held, other) in index.overlapping(range.clone()) {
+                if Some(other.id) == own_id || !applies(other) {
                     continue;
                 }
                 if report.conflicts.len() == MAX_REPORTED_CONFLICTS {
@@ -454,8 +471,8 @@ impl Store {
                 let end = (*held.end()).min(*range.end());
                 report.conflicts.push(IpConflict {
                     range: start..=end,
-                    other_id,
-                    other_title: other.fields.title.clone(),
+                    other_id: other.id,
+                    other_title: other.fields.title.to_string(),
                     other_kind: kind,
                 });
             }
@@ -465,11 +482,9 @@ impl Store {
     fn insert(&mut self, record: Arc<Record>) {
         self.generation += 1;
         let table = self.table_mut(record.kind);
-        table.titles.insert(record.fields.title.clone(), record.id);
+        table.titles.insert(Arc::clone(&record));
         let index = table.ips.entry(network_of(&record.fields)).or_default();
-        for range in record.fields.ips.ranges() {
-            index.insert(range.clone(), record.id);
-        }
+        index.insert(&record);
         table.records.insert(record.id, record);
     }
 
@@ -479,12 +494,9 @@ impl Store {
         let Some(record) = table.records.remove(&id) else {
             return;
         };
-        table.titles.remove(&record.fields.title);
-        let Some(index) = table.ips.get_mut(&network_of(&record.fields)) else {
-            return;
-        };
-        for range in record.fields.ips.ranges() {
-            index.remove(range.clone());
+        table.titles.remove(&record);
+        if let Some(index) = table.ips.get_mut(&network_of(&record.fields)) {
+            index.remove(&record);
         }
     }
 }
@@ -587,20 +599,20 @@ mod tests {
     fn stamp() -> Stamp {
         Stamp {
             at: OffsetDateTime::UNIX_EPOCH,
-            by: "model".to_owned(),
+            by: "model".to_owned().into(),
         }
     }
 
     fn fields(title: u8, ips: IpSet) -> RecordFields {
         RecordFields {
-            title: format!("t{title}"),
-            username: "u".to_owned(),
+            title: format!("t{title}").into(),
+            username: "u".into(),
             password: Some(Secret::new("p")),
             login_type: LoginType::Basic,
             vault: None,
             port: Some(443),
             ssl_verify: None,
-            hosts: Vec::new(),
+            hosts: Box::default(),
             is_disconnect: false,
             ips,
             comments: None,
@@ -715,19 +727,23 @@ mod tests {
         let table = store.table(RecordKind::Vmware);
         let mut out = BTreeMap::new();
         for (id, record) in &table.records {
-            let ips: BTreeSet<u32> = record.fields.ips.ranges().flat_map(|r| r.clone()).collect();
+            let ips: BTreeSet<u32> = record.fields.ips.ranges().flatten().collect();
             assert_eq!(
-                table.titles.get(&record.fields.title),
-                Some(id),
+                table.titles.get(&record.fields.title).map(|r| r.id),
+                Some(*id),
                 "title index"
             );
-            for ip in &ips {
-                assert_eq!(table.ips[&0].get(ip), Some(id), "IP index for {ip}");
+            for &ip in &ips {
+                let holders: Vec<u64> = table.ips[&0]
+                    .overlapping(ip..=ip)
+                    .map(|(_, holder)| holder.id)
+                    .collect();
+                assert_eq!(holders, [*id], "IP index for {ip}");
             }
             out.insert(
                 *id,
                 ModelRecord {
-                    title: record.fields.title.clone(),
+                    title: record.fields.title.to_string(),
                     ips,
                 },
             );
@@ -736,11 +752,21 @@ mod tests {
         let indexed: usize = table
             .ips
             .values()
-            .flat_map(|index| index.iter())
+            .flat_map(|index| index.intervals())
             .map(|(r, _)| (r.end() - r.start() + 1) as usize)
             .sum();
         let held: usize = out.values().map(|r| r.ips.len()).sum();
         assert_eq!(indexed, held, "stale IP index entries");
+        let entries: usize = table.ips.values().map(|index| index.len()).sum();
+        let ranges: usize = table
+            .records
+            .values()
+            .map(|r| r.fields.ips.range_count())
+            .sum();
+        assert_eq!(
+            entries, ranges,
+            "IP index entries without a matching interval"
+        );
         out
     }
 
@@ -777,5 +803,132 @@ mod tests {
         let ids: Vec<u64> = page.records.iter().map(|r| r.id).collect();
         assert_eq!(ids, [1, 2]);
         assert_eq!(page.next_id, Some(3));
+    }
+}
+
+#[cfg(test)]
+mod conflict_tests {
+    use time::OffsetDateTime;
+
+    use super::*;
+    use crate::domain::ip_set::IpSet;
+    use crate::domain::record::Secret;
+
+    fn stamp() -> Stamp {
+        Stamp {
+            at: OffsetDateTime::UNIX_EPOCH,
+            by: "test".to_owned().into(),
+        }
+    }
+
+    fn fields(title: &str, ips: &[(u32, u32)]) -> RecordFields {
+        RecordFields {
+            title: title.into(),
+            username: "u".into(),
+            password: Some(Secret::new("p")),
+            login_type: LoginType::Basic,
+            vault: None,
+            port: Some(443),
+            ssl_verify: None,
+            hosts: Box::default(),
+            is_disconnect: false,
+            ips: ips
+                .iter()
+                .map(|&(start, end)| start..=end)
+                .collect::<IpSet>(),
+            comments: None,
+            network_id: None,
+        }
+    }
+
+    fn create(store: &mut Store, title: &str, ips: &[(u32, u32)]) -> Result<u64, RecordError> {
+        store.create(RecordKind::Vmware, fields(title, ips), stamp())
+    }
+
+    #[test]
+    fn conflicts_report_each_overlap() {
+        let mut store = Store::new(StoreSettings::default());
+        let low = create(&mut store, "low", &[(10, 20)]).unwrap();
+        let high = create(&mut store, "high", &[(30, 40), (50, 50)]).unwrap();
+
+        let Err(RecordError::IpConflicts {
+            conflicts,
+            truncated,
+        }) = create(&mut store, "both", &[(15, 35), (45, 60)])
+        else {
+            panic!("expected IP conflicts");
+        };
+
+        let found: Vec<(RangeInclusive<u32>, u64)> = conflicts
+            .iter()
+            .map(|c| (c.range.clone(), c.other_id))
+            .collect();
+        assert_eq!(found, [(15..=20, low), (30..=35, high), (50..=50, high)]);
+        assert_eq!(conflicts[0].other_title, "low");
+        assert!(!truncated);
+    }
+
+    #[test]
+    fn touching_ranges_do_not_conflict() {
+        let mut store = Store::new(StoreSettings::default());
+        create(&mut store, "middle", &[(10, 20)]).unwrap();
+
+        assert!(create(&mut store, "below", &[(0, 9)]).is_ok());
+        assert!(create(&mut store, "above", &[(21, 29)]).is_ok());
+        assert!(create(&mut store, "inside", &[(12, 12)]).is_err());
+    }
+
+    #[test]
+    fn conflict_report_is_capped() {
+        let mut store = Store::new(StoreSettings::default());
+        let count = MAX_REPORTED_CONFLICTS as u32 + 5;
+        for n in 0..count {
+            create(&mut store, &format!("r{n}"), &[(n * 2, n * 2)]).unwrap();
+        }
+
+        let Err(RecordError::IpConflicts {
+            conflicts,
+            truncated,
+        }) = create(&mut store, "all", &[(0, count * 2)])
+        else {
+            panic!("expected IP conflicts");
+        };
+
+        assert_eq!(conflicts.len(), MAX_REPORTED_CONFLICTS);
+        assert!(truncated);
+    }
+
+    #[test]
+    fn records_share_one_login() {
+        let mut store = Store::new(StoreSettings::default());
+        let first = create(&mut store, "first", &[(1, 1)]).unwrap();
+        let second = create(&mut store, "second", &[(2, 2)]).unwrap();
+
+        let first = store.get(RecordKind::Vmware, first).unwrap();
+        let second = store.get(RecordKind::Vmware, second).unwrap();
+
+        assert!(Arc::ptr_eq(&first.created.by, &first.modified.by));
+        assert!(Arc::ptr_eq(&first.created.by, &second.created.by));
+        assert_eq!(first.created.by.as_str(), "test");
+    }
+
+    #[test]
+    fn update_may_keep_its_own_ips() {
+        let mut store = Store::new(StoreSettings::default());
+        let id = create(&mut store, "own", &[(10, 20)]).unwrap();
+        let mut ids = IdSet::new();
+        ids.insert(id);
+        let change = RecordChange {
+            ips: Some(crate::domain::change::IpChange::Replace(
+                [5..=25].into_iter().collect(),
+            )),
+            ..RecordChange::default()
+        };
+
+        let outcome = store.update(RecordKind::Vmware, &ids, &change, &stamp());
+
+        assert!(outcome.failed.is_empty(), "{:?}", outcome.failed);
+        let record = store.get(RecordKind::Vmware, id).unwrap();
+        assert_eq!(record.fields.ips.to_string(), "0.0.0.5-0.0.0.25");
     }
 }
