@@ -5,7 +5,7 @@
 //! test double should; the login name becomes the owner of the records the
 //! caller writes.
 
-use axum::http::{header, HeaderMap};
+use axum::http::{header, HeaderMap, HeaderName};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 
@@ -82,7 +82,8 @@ fn basic_credentials(headers: &HeaderMap) -> Result<(String, String), ApiError> 
 
 /// Rejects a call without the `X-Requested-With` header.
 pub(crate) fn require_requested_with(headers: &HeaderMap) -> Result<(), ApiError> {
-    if headers.contains_key(REQUESTED_WITH) {
+    const NAME: HeaderName = HeaderName::from_static("x-requested-with");
+    if headers.contains_key(NAME) {
         Ok(())
     } else {
         Err(ApiError::MissingHeader(REQUESTED_WITH))

@@ -107,9 +107,16 @@ impl Doc {
                 break;
             }
         }
-        // Only ASCII digits were written.
-        let text = std::str::from_utf8(&digits[start..]).unwrap_or("0");
-        self.leaf(name, text);
+        self.plain_leaf(name, &digits[start..]);
+    }
+
+    /// Writes `<name>text</name>` for text that the caller built from ASCII
+    /// digits and punctuation, which never needs escaping.
+    pub(crate) fn plain_leaf(&mut self, name: &str, text: &[u8]) {
+        debug_assert!(!needs_escape_bytes(text), "text {text:?}");
+        self.open(name);
+        self.buf.extend_from_slice(text);
+        self.end_tag(name);
     }
 
     /// Writes an empty element, such as one that has only attributes.
@@ -184,7 +191,11 @@ pub(crate) fn escape_text(text: &str) -> String {
 /// ASCII without markup characters, tabs and line feeds pass as they are;
 /// anything else takes the careful path.
 fn needs_escape(text: &str) -> bool {
-    text.bytes().any(|b| match b {
+    needs_escape_bytes(text.as_bytes())
+}
+
+fn needs_escape_bytes(text: &[u8]) -> bool {
+    text.iter().any(|&b| match b {
         b'&' | b'<' | b'>' => true,
         b'\t' | b'\n' | b' '..=b'~' => false,
         _ => true,

@@ -162,9 +162,13 @@ impl RangeText {
         }
     }
 
+    fn as_bytes(&self) -> &[u8] {
+        &self.bytes[..self.len]
+    }
+
+    #[cfg(test)]
     fn as_str(&self) -> &str {
-        // Only ASCII digits, dots and a dash were pushed.
-        std::str::from_utf8(&self.bytes[..self.len]).unwrap_or("")
+        std::str::from_utf8(self.as_bytes()).unwrap_or("")
     }
 }
 
@@ -217,11 +221,11 @@ fn write_record(doc: &mut Doc, record: &Record, element: &str) {
             let mut text = RangeText::default();
             text.push_addr(start);
             if start == end {
-                doc.leaf("IP", text.as_str());
+                doc.plain_leaf("IP", text.as_bytes());
             } else {
                 text.push(b'-');
                 text.push_addr(end);
-                doc.leaf("IP_RANGE", text.as_str());
+                doc.plain_leaf("IP_RANGE", text.as_bytes());
             }
         }
         doc.close("IP_SET");
@@ -264,7 +268,7 @@ fn write_vsphere_fields(doc: &mut Doc, record: &Record) {
 fn write_stamp(doc: &mut Doc, name: &str, stamp: &Stamp) {
     doc.open(name);
     match DateText::new(stamp.at) {
-        Some(text) => doc.leaf("DATETIME", text.as_str()),
+        Some(text) => doc.plain_leaf("DATETIME", &text.0),
         None => doc.leaf("DATETIME", &format_datetime(stamp.at)),
     }
     doc.leaf("BY", &stamp.by);
