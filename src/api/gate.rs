@@ -2,6 +2,8 @@
 //! fault rules, who is calling, the rate and concurrency limits (reported in
 //! headers on every answer) and, on v2 routes, the `X-Requested-With` header.
 
+use std::future::Future;
+
 use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
@@ -33,15 +35,32 @@ pub(crate) async fn guard(
     request: Request,
     next: Next,
 ) -> Response {
-    faults::inject(&state, request, |request| {
-        admit(&state, checks, request, next)
-    })
-    .await
+    checked(&state, checks, request, |request| next.run(request)).await
 }
 
-async fn admit(state: &AppState, checks: Checks, mut request: Request, next: Next) -> Response {
+/// Runs the checks for `checks`, then `handler`: the same as [`guard`] for a
+/// handler that calls it itself, which saves the middleware's per-request
+/// service clone and boxed future on the busiest routes.
+pub(crate) async fn checked<F, Fut>(
+    state: &AppState,
+    checks: Checks,
+    request: Request,
+    handler: F,
+) -> Response
+where
+    F: FnOnce(Request) -> Fut,
+    Fut: Future<Output = Response>,
+{
+    faults::inject(state, request, |request| admit(state, checks, request, handler)).await
+}
+
+async fn admit<F, Fut>(state: &AppState, checks: Checks, mut request: Request, handler: F) -> Response
+where
+    F: FnOnce(Request) -> Fut,
+    Fut: Future<Output = Response>,
+{
     if checks == Checks::FaultsOnly {
-        return next.run(request).await;
+        return handler(request).await;
     }
     let caller = match auth::identify(state, request.headers()) {
         Ok(caller) => caller,
@@ -60,11 +79,21 @@ async fn admit(state: &AppState, checks: Checks, mut request: Request, next: Nex
     let (permit, report) = state.limits.begin(&caller.login);
     let mut response = match permit {
         Ok(permit) => {
-            let response = if checks == Checks::CallerAndHeader {
-                requested_with(state, request, caller, next).await
-            } else {
-                request.extensions_mut().insert(caller);
-                next.run(request).await
+            // v2 calls need the `X-Requested-With` header; the v1 pages
+            // under `/msp/` do not.
+            let missing_header = match checks {
+                Checks::CallerAndHeader => auth::require_requested_with(request.headers()).err(),
+                _ => None,
+            };
+            let response = match missing_header {
+                Some(error) => {
+                    let ctx = state.doc_context(request.headers(), None);
+                    error_response(&ctx, &error)
+                }
+                None => {
+                    request.extensions_mut().insert(caller);
+                    handler(request).await
+                }
             };
             drop(permit);
             response
@@ -86,20 +115,4 @@ fn limit_error(exceeded: LimitExceeded) -> ApiError {
         }
         LimitExceeded::Rate { seconds_to_wait } => ApiError::RateLimit(seconds_to_wait),
     }
-}
-
-/// Rejects v2 calls without the `X-Requested-With` header. The v1 pages under
-/// `/msp/` do not need it.
-async fn requested_with(
-    state: &AppState,
-    mut request: Request,
-    caller: auth::Caller,
-    next: Next,
-) -> Response {
-    if let Err(error) = auth::require_requested_with(request.headers()) {
-        let ctx = state.doc_context(request.headers(), None);
-        return error_response(&ctx, &error);
-    }
-    request.extensions_mut().insert(caller);
-    next.run(request).await
 }

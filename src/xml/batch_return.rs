@@ -30,7 +30,7 @@ pub(crate) fn render(ctx: &DocContext, batches: &[Batch]) -> Vec<u8> {
     for batch in batches {
         doc.open("BATCH");
         if let Some(code) = batch.code {
-            doc.leaf("CODE", &code.to_string());
+            doc.number_leaf("CODE", u64::from(code));
         }
         doc.leaf("TEXT", &batch.text);
         write_id_set(&mut doc, &batch.ids);
@@ -50,7 +50,7 @@ pub(crate) fn write_id_set(doc: &mut Doc, ids: &IdSet) {
     doc.open("ID_SET");
     for range in ids.ranges() {
         if range.start() == range.end() {
-            doc.leaf("ID", &range.start().to_string());
+            doc.number_leaf("ID", *range.start());
         } else {
             doc.leaf("ID_RANGE", &format!("{}-{}", range.start(), range.end()));
         }
