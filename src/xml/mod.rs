@@ -1,5 +1,6 @@
-//! XML writers, one per Qualys document. Each writes straight into a byte
-//! buffer with quick-xml; none of them sees a lock or an HTTP type.
+//! XML writers, one per Qualys document. Each writes straight into the
+//! response's byte buffer, with no document tree in between; none of them
+//! sees a lock or an HTTP type.
 //!
 //! Every document starts with the XML declaration and an external DOCTYPE that
 //! points at the DTD on the mock's own base URL. No document carries an
