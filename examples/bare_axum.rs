@@ -2,8 +2,9 @@
 //! XML body, the baseline `scripts/bench` compares the mock against.
 //!
 //! It uses the crate's own axum and tokio, with the same multi-threaded runtime
-//! as the `qualys-mock` binary, so the gap between the two is the mock's own
-//! work: authentication, parameter checks, the store and the XML writers.
+//! and the same allocator (mimalloc) as the `qualys-mock` binary, so the gap
+//! between the two is the mock's own work: authentication, parameter checks,
+//! the store and the XML writers.
 //!
 //! ```sh
 //! cargo run --release --example bare_axum -- 127.0.0.1:18081 320
@@ -23,6 +24,9 @@ use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
+
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 const DEFAULT_BODY_BYTES: usize = 320;
 const XML_CONTENT_TYPE: &str = "text/xml;charset=UTF-8";

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use axum::http::{header, HeaderMap, HeaderName};
+use axum::http::{header, HeaderMap, HeaderName, HeaderValue};
 use parking_lot::{Mutex, RwLock};
 use time::OffsetDateTime;
 
@@ -56,6 +56,47 @@ pub(crate) struct SharedState {
 pub(crate) struct Directory {
     pub(crate) users: Vec<User>,
     pub(crate) networks: Option<Vec<u64>>,
+    /// The last `Authorization` header these accounts accepted. A new
+    /// directory starts with none, so a memo never outlives the accounts
+    /// that accepted it.
+    pub(crate) accepted: AcceptedCredentials,
+}
+
+/// One `Authorization` header value and the login it was accepted for, so a
+/// client that sends the same header on every call is not decoded and
+/// checked again each time.
+#[derive(Default)]
+pub(crate) struct AcceptedCredentials(Mutex<Option<(HeaderValue, String)>>);
+
+impl AcceptedCredentials {
+    /// The login accepted for exactly this header value, if it is the last one.
+    pub(crate) fn login_for(&self, value: &HeaderValue) -> Option<String> {
+        let memo = self.0.lock();
+        let (header, login) = memo.as_ref()?;
+        (header.as_bytes() == value.as_bytes()).then(|| login.clone())
+    }
+
+    /// Remembers that `value` was accepted for `login`.
+    pub(crate) fn remember(&self, value: &HeaderValue, login: &str) {
+        // A copy, so the memo does not keep the request's read buffer alive.
+        if let Ok(header) = HeaderValue::from_bytes(value.as_bytes()) {
+            *self.0.lock() = Some((header, login.to_owned()));
+        }
+    }
+}
+
+impl Clone for AcceptedCredentials {
+    /// A copy starts empty: it remembers nothing it did not accept itself.
+    fn clone(&self) -> Self {
+        AcceptedCredentials::default()
+    }
+}
+
+impl std::fmt::Debug for AcceptedCredentials {
+    /// Shows nothing of the header, which carries a password.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("AcceptedCredentials")
+    }
 }
 
 /// One store for everyone, or one per login when users are isolated. Each
@@ -249,7 +290,11 @@ fn base_directory(settings: &Settings, doc: Option<&StateDoc>) -> Directory {
         }
         networks = doc.merged_networks(settings.networks.as_deref());
     }
-    Directory { users, networks }
+    Directory {
+        users,
+        networks,
+        accepted: AcceptedCredentials::default(),
+    }
 }
 
 /// Whether a `Host` header value is a plain host with an optional port, safe

@@ -27,9 +27,15 @@ pub(crate) struct Caller {
 
 /// Identifies the caller from Basic credentials, else from the session cookie.
 pub(crate) fn identify(state: &AppState, headers: &HeaderMap) -> Result<Caller, ApiError> {
-    if headers.contains_key(header::AUTHORIZATION) {
+    if let Some(value) = headers.get(header::AUTHORIZATION) {
+        let directory = state.directory.read();
+        if let Some(login) = directory.accepted.login_for(value) {
+            return Ok(Caller { login });
+        }
         let (login, password) = basic_credentials(headers)?;
-        return check_password(&state.directory.read().users, &login, &password);
+        let caller = check_password(&directory.users, &login, &password)?;
+        directory.accepted.remember(value, &caller.login);
+        return Ok(caller);
     }
     let token = session::session_token(headers).ok_or(ApiError::Unauthorized)?;
     let login = state
@@ -137,5 +143,33 @@ mod tests {
             check_password(&users, "bob", "right"),
             Err(ApiError::Unauthorized)
         );
+    }
+
+    fn basic(login_and_password: &str) -> HeaderMap {
+        headers_with(&format!("Basic {}", STANDARD.encode(login_and_password)))
+    }
+
+    #[test]
+    fn remembered_credentials_follow_the_accounts() {
+        let settings = crate::settings::Settings::default();
+        let state = AppState::new(settings, None).unwrap();
+        let carol = basic("carol:anything");
+        // With no accounts any credentials pass, the second time from memory.
+        for _ in 0..2 {
+            assert_eq!(identify(&state, &carol).unwrap().login, "carol");
+        }
+
+        let doc = r#"{"users": [{"login": "bob", "password": "pw"}]}"#;
+        state.import(&serde_json::from_str(doc).unwrap()).unwrap();
+
+        assert_eq!(identify(&state, &carol), Err(ApiError::Unauthorized));
+        for _ in 0..2 {
+            assert_eq!(identify(&state, &basic("bob:pw")).unwrap().login, "bob");
+        }
+        assert_eq!(
+            identify(&state, &basic("bob:wrong")),
+            Err(ApiError::Unauthorized)
+        );
+        assert_eq!(identify(&state, &basic("bob:pw")).unwrap().login, "bob");
     }
 }
