@@ -110,8 +110,9 @@ pub(crate) fn xml_response(status: StatusCode, body: Vec<u8>) -> Response {
     let mut response = Response::new(Body::from(body));
     *response.status_mut() = status;
     let headers = response.headers_mut();
-    // Room for the content type and the limit headers the gate adds.
-    headers.reserve(8);
+    // Room for the content type, the six limit headers the gate adds and
+    // the two hyper adds, within the map's load factor.
+    headers.reserve(12);
     headers.insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static(XML_CONTENT_TYPE),

@@ -38,7 +38,7 @@ pub(crate) fn router() -> Router<AppState> {
         let text = list_dtd(kind);
         let alias = format!("/api/2.0/fo/auth/{}/dtd/auth_list_output.dtd", kind.name());
         router = router
-            .route(&record_list::dtd_path(kind), get(move || serve(text)))
+            .route(record_list::dtd_path(kind), get(move || serve(text)))
             .route(&alias, get(move || serve(text)));
     }
     router

@@ -35,8 +35,12 @@ pub(crate) struct PageWarning {
 pub(crate) const PAGE_WARNING_CODE: u32 = 1980;
 
 /// Returns the DTD path for a kind's list output, relative to the base URL.
-pub(crate) fn dtd_path(kind: RecordKind) -> String {
-    format!("/api/2.0/fo/auth/{0}/auth_{0}_list_output.dtd", kind.name())
+pub(crate) fn dtd_path(kind: RecordKind) -> &'static str {
+    match kind {
+        RecordKind::Vmware => "/api/2.0/fo/auth/vmware/auth_vmware_list_output.dtd",
+        RecordKind::Unix => "/api/2.0/fo/auth/unix/auth_unix_list_output.dtd",
+        RecordKind::Vcenter => "/api/2.0/fo/auth/vcenter/auth_vcenter_list_output.dtd",
+    }
 }
 
 /// Formats a timestamp as Qualys does: `2018-02-13T21:16:41Z`.
@@ -101,7 +105,7 @@ pub(crate) fn render(
 ) -> Vec<u8> {
     let names = ElementNames::of(kind);
     let root = names.root;
-    let mut doc = Doc::new(ctx, root, &dtd_path(kind));
+    let mut doc = Doc::new(ctx, root, dtd_path(kind));
     doc.open(root);
     doc.request_echo(ctx);
     doc.open("RESPONSE");
@@ -352,6 +356,9 @@ mod tests {
     #[test]
     fn element_names_follow_the_kind_tag() {
         for kind in RecordKind::ALL {
+            let name = kind.name();
+            let dtd = format!("/api/2.0/fo/auth/{name}/auth_{name}_list_output.dtd");
+            assert_eq!(dtd_path(kind), dtd);
             let names = ElementNames::of(kind);
             assert_eq!(names.root, format!("AUTH_{}_LIST_OUTPUT", kind.tag()));
             assert_eq!(names.list, format!("AUTH_{}_LIST", kind.tag()));
