@@ -51,6 +51,12 @@ impl Params {
     /// bytes that are not UTF-8, so they can be rejected rather than stored
     /// with replacement characters.
     fn parse_form(&mut self, input: &[u8]) {
+        if input.is_empty() {
+            return;
+        }
+        // One slot per `&`-separated piece, up to the most a request may send.
+        let pieces = input.iter().filter(|&&b| b == b'&').count() + 1;
+        self.pairs.reserve(pieces.min(MAX_PARAMS + 1));
         for piece in input
             .split(|&b| b == b'&')
             .filter(|piece| !piece.is_empty())
