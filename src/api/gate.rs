@@ -51,10 +51,18 @@ where
     F: FnOnce(Request) -> Fut,
     Fut: Future<Output = Response>,
 {
-    faults::inject(state, request, |request| admit(state, checks, request, handler)).await
+    faults::inject(state, request, |request| {
+        admit(state, checks, request, handler)
+    })
+    .await
 }
 
-async fn admit<F, Fut>(state: &AppState, checks: Checks, mut request: Request, handler: F) -> Response
+async fn admit<F, Fut>(
+    state: &AppState,
+    checks: Checks,
+    mut request: Request,
+    handler: F,
+) -> Response
 where
     F: FnOnce(Request) -> Fut,
     Fut: Future<Output = Response>,

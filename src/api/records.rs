@@ -18,9 +18,9 @@ use crate::xml::DocContext;
 
 use super::access_log;
 use super::batch;
-use super::gate;
 use super::call::{xml_response, Call};
 use super::error::ApiError;
+use super::gate;
 use super::params;
 use super::record_params::{self, FieldContext};
 
@@ -31,13 +31,15 @@ pub(crate) fn router() -> Router<AppState> {
     let mut router = Router::new();
     for kind in RecordKind::ALL {
         let path = format!("/api/2.0/fo/auth/{}/", kind.name());
-        let handler = any(move |State(state): State<AppState>, request: Request| async move {
-            let checks = gate::Checks::CallerAndHeader;
-            gate::checked(&state, checks, request, |request| {
-                serve(state.clone(), kind, request)
-            })
-            .await
-        });
+        let handler = any(
+            move |State(state): State<AppState>, request: Request| async move {
+                let checks = gate::Checks::CallerAndHeader;
+                gate::checked(&state, checks, request, |request| {
+                    serve(state.clone(), kind, request)
+                })
+                .await
+            },
+        );
         router = router
             .route(&path, handler.clone())
             .route(path.trim_end_matches('/'), handler);

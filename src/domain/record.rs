@@ -6,11 +6,14 @@
 use std::fmt;
 use std::sync::Arc;
 
-use compact_str::CompactString;
 use time::OffsetDateTime;
 
 use super::ip_set::IpSet;
 use super::vault::Vault;
+
+/// The string type of short record fields, which keeps up to 24 bytes
+/// inline; it dereferences to `str` and converts to and from `String`.
+pub use compact_str::CompactString;
 
 /// The record types served under `/api/2.0/fo/auth/<kind>/`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -249,9 +249,8 @@ impl Store {
             not_found,
             ..BatchOutcome::default()
         };
-        let stamp = self.shared_stamp(stamp.clone());
         for id in found {
-            match self.update_one(kind, id, change, &stamp) {
+            match self.update_one(kind, id, change, stamp) {
                 Ok(()) => outcome.succeeded.insert(id),
                 Err(error) => outcome.failed.push((id, error)),
             }
@@ -387,9 +386,10 @@ impl Store {
         fields.check().map_err(RecordError::Rule)?;
         self.check_against_others(kind, Some(id), &fields)?;
 
+        // The login joins the store's set only once a record carries it.
         let record = Record {
             fields,
-            modified: stamp.clone(),
+            modified: self.shared_stamp(stamp.clone()),
             ..(*current).clone()
         };
         self.remove(kind, id);
@@ -910,6 +910,29 @@ mod conflict_tests {
         assert!(Arc::ptr_eq(&first.created.by, &first.modified.by));
         assert!(Arc::ptr_eq(&first.created.by, &second.created.by));
         assert_eq!(first.created.by.as_str(), "test");
+    }
+
+    #[test]
+    fn updates_that_change_nothing_keep_no_login() {
+        let mut store = Store::new(StoreSettings::default());
+        create(&mut store, "only", &[(1, 1)]).unwrap();
+        let mut missing = IdSet::new();
+        missing.insert(999);
+        let change = RecordChange {
+            title: Some("renamed".to_owned()),
+            ..RecordChange::default()
+        };
+        let stranger = Stamp {
+            at: OffsetDateTime::UNIX_EPOCH,
+            by: Arc::new("stranger".to_owned()),
+        };
+
+        store.update(RecordKind::Vmware, &missing, &change, &stranger);
+
+        assert!(!store
+            .logins
+            .iter()
+            .any(|login| login.as_str() == "stranger"));
     }
 
     #[test]
