@@ -39,7 +39,7 @@ impl std::ops::Deref for AppState {
     }
 }
 
-/// What an [`AppState`] points at.
+/// The state an [`AppState`] points to.
 pub(crate) struct SharedState {
     pub(crate) stores: Arc<Stores>,
     pub(crate) directory: Arc<RwLock<Directory>>,
@@ -69,7 +69,8 @@ pub(crate) struct Directory {
 pub(crate) struct AcceptedCredentials(Mutex<Option<(HeaderValue, String)>>);
 
 impl AcceptedCredentials {
-    /// The login accepted for exactly this header value, if it is the last one.
+    /// Returns the login accepted for exactly this header value, if it is
+    /// the last one.
     pub(crate) fn login_for(&self, value: &HeaderValue) -> Option<String> {
         let memo = self.0.lock();
         let (header, login) = memo.as_ref()?;
@@ -86,7 +87,8 @@ impl AcceptedCredentials {
 }
 
 impl Clone for AcceptedCredentials {
-    /// A copy starts empty: it remembers nothing it did not accept itself.
+    /// Returns an empty memo, because a copy remembers nothing it did not
+    /// accept itself.
     fn clone(&self) -> Self {
         AcceptedCredentials::default()
     }

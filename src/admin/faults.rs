@@ -214,7 +214,7 @@ fn validate(spec: &FaultSpec) -> Result<(), String> {
 /// unsized bodies pass through and match on the query string alone.
 const MAX_INSPECTED_BODY: usize = 64 * 1024;
 
-/// Applies the fault rules to an API call; `inner` answers the call when no
+/// Applies the fault rules to an API call; `inner` handles the call when no
 /// rule stops it first.
 pub(crate) async fn inject<F, Fut>(state: &AppState, request: Request, inner: F) -> Response
 where

@@ -1,6 +1,6 @@
 //! The checks in front of every Qualys API route, in one middleware: the
 //! fault rules, who is calling, the rate and concurrency limits (reported in
-//! headers on every answer) and, on v2 routes, the `X-Requested-With` header.
+//! headers on every response) and, on v2 routes, the `X-Requested-With` header.
 
 use std::future::Future;
 
@@ -17,7 +17,7 @@ use super::call::error_response;
 use super::error::ApiError;
 use super::limits::LimitExceeded;
 
-/// Which checks a group of routes gets besides the fault rules.
+/// The checks a group of routes gets besides the fault rules.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Checks {
     /// None: the session routes, which establish who the caller is.

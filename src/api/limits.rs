@@ -227,7 +227,8 @@ impl LimitReport {
     }
 }
 
-/// A header value holding `value`; the common small values need no allocation.
+/// Returns a header value for `value`, without allocating for the common
+/// small values.
 fn number(value: u64) -> HeaderValue {
     const SMALL: [&str; 10] = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"];
     match value {

@@ -271,9 +271,9 @@ mod tests {
     }
 
     /// With the 16 bytes of `Arc` counters, a record of at most 232 bytes
-    /// takes a 256-byte block: from mimalloc, whose size classes step from
-    /// 224 to 256 to 320 bytes, and from glibc malloc, which rounds a request
-    /// of n bytes up to n + 8 in steps of 16. A larger record takes more.
+    /// takes a 256-byte block. mimalloc's size classes step from 224 to 256
+    /// to 320 bytes. glibc malloc rounds a request of n bytes up to n + 8 in
+    /// steps of 16. A larger record takes more in both.
     #[test]
     #[cfg(target_pointer_width = "64")]
     fn record_fits_a_256_byte_chunk() {

@@ -1,6 +1,6 @@
 //! XML writers, one per Qualys document. Each writes straight into the
-//! response's byte buffer, with no document tree in between; none of them
-//! sees a lock or an HTTP type.
+//! response's byte buffer, with no document tree in between. None of them
+//! takes a lock or uses an HTTP type.
 //!
 //! Every document starts with the XML declaration and an external DOCTYPE that
 //! points at the DTD on the mock's own base URL. No document carries an
@@ -40,9 +40,9 @@ pub(crate) struct RequestEcho {
 /// A document being written.
 ///
 /// Element names come from this crate's writers, never from a request, and
-/// are plain ASCII names, so tags go into the buffer as they are; every text
-/// goes through [`escape_text`] unless it is plain printable ASCII without
-/// markup characters. quick-xml writes the DOCTYPE and attributes.
+/// are plain ASCII names, so tags go into the buffer as they are. Text goes
+/// through [`escape_text`] unless it is printable ASCII without markup
+/// characters. quick-xml writes the DOCTYPE and attributes.
 pub(crate) struct Doc {
     buf: Vec<u8>,
 }
@@ -160,7 +160,7 @@ impl Doc {
     }
 }
 
-/// Whether `name` is an ASCII XML name that needs no escaping.
+/// Returns whether `name` is an ASCII XML name that needs no escaping.
 fn is_plain_name(name: &str) -> bool {
     let mut bytes = name.bytes();
     bytes
@@ -188,7 +188,7 @@ pub(crate) fn escape_text(text: &str) -> String {
     out
 }
 
-/// Whether `text` holds anything [`escape_text`] would change. Printable
+/// Returns whether `text` contains anything [`escape_text`] would change. Printable
 /// ASCII without markup characters, tabs and line feeds pass as they are;
 /// anything else takes the careful path.
 fn needs_escape(text: &str) -> bool {
