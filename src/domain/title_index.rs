@@ -3,10 +3,9 @@
 //!
 //! The index stores the records themselves, keyed by a hash of their title,
 //! so a title is kept once, in its record, and not again as a key. The keys
-//! sit in an ordered map rather than a hash table: a hash table grows by
+//! sit in an ordered map rather than a hash table. A hash table grows by
 //! rehashing every title at once, which held the store's write lock for over
-//! 100 ms at half a million records, while an ordered map grows a node at a
-//! time.
+//! 100 ms at half a million records. An ordered map grows a node at a time.
 
 use std::collections::BTreeMap;
 use std::hash::{BuildHasher, RandomState};
@@ -20,7 +19,7 @@ use super::record::Record;
 #[derive(Clone, Default)]
 pub(crate) struct TitleIndex {
     hasher: RandomState,
-    /// Records by title hash; titles that share a hash share a slot.
+    /// Records by title hash. Titles that share a hash share a slot.
     records: BTreeMap<u64, SmallVec<[Arc<Record>; 1]>>,
     /// Number of indexed records.
     count: usize,
