@@ -102,30 +102,19 @@ impl Params {
 
     /// Returns the pairs as sent, with secrets masked, for echoes and journals.
     pub(crate) fn masked(&self) -> Vec<(String, String)> {
-        self.pairs
-            .iter()
-            .map(|(key, value)| {
-                if SECRET_PARAMS.contains(&key.as_str()) {
-                    (key.clone(), "********".to_owned())
-                } else if looks_secret(key) {
-                    // A misspelt or malformed name (`passwd`, a JSON body
-                    // read as a form) may carry a password in name or value.
-                    (display_name(key), "********".to_owned())
-                } else {
-                    (key.clone(), value.clone())
-                }
-            })
-            .collect()
+        self.clone().into_masked()
     }
 
-    /// Turns the parameters into pairs for the journal, with secrets masked
-    /// as [`Params::masked`] masks them, reusing the strings.
+    /// Turns the parameters into pairs as [`Params::masked`] does, reusing
+    /// the strings.
     pub(crate) fn into_masked(self) -> Vec<(String, String)> {
         let mut pairs = self.pairs;
         for (key, value) in &mut pairs {
             if SECRET_PARAMS.contains(&key.as_str()) {
                 *value = "********".to_owned();
             } else if looks_secret(key) {
+                // A misspelt or malformed name (`passwd`, a JSON body read
+                // as a form) may carry a password in name or value.
                 *key = display_name(key);
                 *value = "********".to_owned();
             }
@@ -434,10 +423,18 @@ mod tests {
     }
 
     #[test]
-    fn into_masked_masks_as_masked_does() {
+    fn masks_misspelt_secret_names() {
         let params = Params::from_parts(Some("password=a&Passwd=b&title=t"), b"my_pass_word=c&x=y");
+        let hidden = "(a name containing 'pass', hidden)".to_owned();
+        let stars = "********".to_owned();
 
-        assert_eq!(params.clone().into_masked(), params.masked());
+        let masked = params.masked();
+
+        assert_eq!(masked[0], ("password".to_owned(), stars.clone()));
+        assert_eq!(masked[1], (hidden.clone(), stars.clone()));
+        assert_eq!(masked[2], ("title".to_owned(), "t".to_owned()));
+        assert_eq!(masked[3], (hidden, stars));
+        assert_eq!(masked[4], ("x".to_owned(), "y".to_owned()));
     }
 
     proptest::proptest! {

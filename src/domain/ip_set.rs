@@ -106,7 +106,7 @@ impl IpSet {
     /// time linear in both sizes.
     pub fn subtract(&mut self, other: &IpSet) {
         let mut cuts = other.ranges.iter().copied().peekable();
-        let mut kept = Ranges::new();
+        let mut remaining = Ranges::new();
 
         for &(start, end) in &self.ranges {
             while cuts.next_if(|&(_, cut_end)| cut_end < start).is_some() {}
@@ -116,7 +116,7 @@ impl IpSet {
                     break;
                 }
                 if cut_start > from {
-                    kept.push((from, cut_start - 1));
+                    remaining.push((from, cut_start - 1));
                 }
                 if cut_end >= end {
                     // The cut may reach into the next range, so it stays.
@@ -127,10 +127,10 @@ impl IpSet {
                 }
             }
             if let Some(from) = rest {
-                kept.push((from, end));
+                remaining.push((from, end));
             }
         }
-        self.ranges = shrunk(kept);
+        self.ranges = shrunk(remaining);
     }
 
     /// Returns whether the set contains `addr`.

@@ -21,8 +21,6 @@ pub(crate) struct TitleIndex {
     hasher: RandomState,
     /// Records by title hash. Titles that share a hash share a slot.
     records: BTreeMap<u64, SmallVec<[Arc<Record>; 1]>>,
-    /// Number of indexed records.
-    count: usize,
 }
 
 impl TitleIndex {
@@ -44,10 +42,7 @@ impl TitleIndex {
             .find(|held| held.fields.title == record.fields.title)
         {
             Some(held) => *held = record,
-            None => {
-                slot.push(record);
-                self.count += 1;
-            }
+            None => slot.push(record),
         }
     }
 
@@ -59,7 +54,6 @@ impl TitleIndex {
         };
         if let Some(at) = slot.iter().position(|held| held.id == record.id) {
             slot.remove(at);
-            self.count -= 1;
         }
         if slot.is_empty() {
             self.records.remove(&hash);
@@ -69,6 +63,6 @@ impl TitleIndex {
     /// Counts the indexed records.
     #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
-        self.count
+        self.records.values().map(|slot| slot.len()).sum()
     }
 }
