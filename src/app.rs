@@ -1,24 +1,99 @@
 //! The router factory shared by the binary, the library handle and tests.
 
 use std::any::Any;
+use std::convert::Infallible;
+use std::panic::AssertUnwindSafe;
+use std::task::{Context, Poll};
 
-use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::extract::Request;
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::middleware;
 use axum::response::Response;
 use axum::Router;
-use tower_http::catch_panic::CatchPanicLayer;
+use futures_util::future::{BoxFuture, Either};
+use futures_util::FutureExt;
+use tower::{Service, ServiceExt};
 
-use crate::api::access_log::access_log;
+use crate::api::access_log::logged;
 use crate::api::call::{error_response, xml_response};
 use crate::api::error::ApiError;
 use crate::api::gate::{guard, Checks};
-use crate::state::AppState;
+use crate::state::{AppState, FORWARDED_PROTO};
 use crate::xml::record_list::format_datetime;
 use crate::xml::{simple_return, DocContext};
 
-/// Builds the whole application: Qualys routes, DTDs, a Qualys-style answer
-/// for unknown paths, request tracing and a last-resort panic guard.
-pub(crate) fn router(state: AppState) -> Router {
+/// The whole application as one service: the record routes, called
+/// directly, and a router for everything else (other Qualys routes, DTDs,
+/// the admin API, a Qualys-style answer for unknown paths). Every request is
+/// logged and a handler panic becomes an XML error.
+#[derive(Clone)]
+pub(crate) struct App {
+    state: AppState,
+    router: Router,
+    https: bool,
+}
+
+impl App {
+    pub(crate) fn new(state: AppState) -> App {
+        App {
+            router: router(state.clone()),
+            state,
+            https: false,
+        }
+    }
+
+    /// The same app for a TLS listener: requests are marked, so the URLs in
+    /// responses name https.
+    pub(crate) fn for_https(&self) -> App {
+        App {
+            https: true,
+            ..self.clone()
+        }
+    }
+}
+
+impl Service<Request> for App {
+    type Response = Response;
+    type Error = Infallible;
+    type Future = BoxFuture<'static, Result<Response, Infallible>>;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, mut request: Request) -> Self::Future {
+        if self.https {
+            let https = HeaderValue::from_static("https");
+            request.headers_mut().insert(FORWARDED_PROTO, https);
+        }
+        let state = self.state.clone();
+        // A record kind, or the router for any other path.
+        let route = crate::api::records::kind_for_path(request.uri().path())
+            .ok_or_else(|| self.router.clone());
+        Box::pin(async move {
+            let response = logged(&state, request, |request| async {
+                let served = match route {
+                    Ok(kind) => Either::Left(crate::api::records::handle(&state, kind, request)),
+                    Err(router) => Either::Right(async move {
+                        match router.oneshot(request).await {
+                            Ok(response) => response,
+                            Err(never) => match never {},
+                        }
+                    }),
+                };
+                AssertUnwindSafe(served)
+                    .catch_unwind()
+                    .await
+                    .unwrap_or_else(panic_response)
+            })
+            .await;
+            Ok(response)
+        })
+    }
+}
+
+/// The routes other than the record routes.
+fn router(state: AppState) -> Router {
     let guarded = |router: Router<AppState>, checks: Checks| {
         router.route_layer(middleware::from_fn_with_state(
             (state.clone(), checks),
@@ -26,8 +101,6 @@ pub(crate) fn router(state: AppState) -> Router {
         ))
     };
     let api = Router::new()
-        // The record routes, the busiest, run the same checks themselves.
-        .merge(crate::api::records::router())
         .merge(guarded(
             crate::api::auth_list::router(),
             Checks::CallerAndHeader,
@@ -36,7 +109,6 @@ pub(crate) fn router(state: AppState) -> Router {
         .merge(guarded(crate::api::session::router(), Checks::FaultsOnly));
     let fallback_state = state.clone();
     let method_state = state.clone();
-    let log_state = state.clone();
     Router::new()
         .merge(api)
         .merge(crate::api::dtd::router())
@@ -52,8 +124,6 @@ pub(crate) fn router(state: AppState) -> Router {
             async move { error_response(&ctx, &error) }
         })
         .with_state(state)
-        .layer(CatchPanicLayer::custom(panic_response))
-        .layer(middleware::from_fn_with_state(log_state, access_log))
 }
 
 /// Answers a request whose handler panicked. The panic is a bug in the mock;

@@ -7,6 +7,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use axum::ServiceExt;
 use tokio::net::TcpListener;
 use tokio::sync::{oneshot, watch};
 
@@ -16,7 +17,7 @@ use crate::admin::faults::FaultSpec;
 use crate::admin::journal::{JournalEntry, JournalFilter};
 use crate::admin::state_doc::StateDoc;
 use crate::admin::state_file::{self, Loaded};
-use crate::app;
+use crate::app::App;
 use crate::domain::record::{Record, RecordKind};
 use crate::idle::IdleListener;
 use crate::settings::{Settings, User};
@@ -116,7 +117,7 @@ async fn run(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> io::Result<()> {
-    let router = app::router(state.clone());
+    let app = App::new(state.clone());
 
     // Both listeners stop on the same signal.
     let (stop, stopped) = watch::channel(false);
@@ -146,15 +147,12 @@ async fn run(
 
     let https_task = https.map(|listener| {
         // Requests through TLS are marked, so the URLs in responses name https.
-        let https_router = router
-            .clone()
-            .layer(axum::middleware::map_request(mark_https));
-        let serve =
-            axum::serve(listener, https_router).with_graceful_shutdown(wait(stopped.clone()));
+        let https_app = app.for_https().into_make_service();
+        let serve = axum::serve(listener, https_app).with_graceful_shutdown(wait(stopped.clone()));
         tokio::spawn(async move { serve.await })
     });
     let http = IdleListener::new(http, state.settings.idle_timeout);
-    let serving = axum::serve(http, router)
+    let serving = axum::serve(http, app.into_make_service())
         .with_graceful_shutdown(wait(stopped.clone()))
         .into_future();
     // A client that never finishes its request must not keep the server
@@ -183,14 +181,6 @@ async fn run(
         save_state(&state, &mut saved);
     }
     Ok(())
-}
-
-async fn mark_https(mut request: axum::extract::Request) -> axum::extract::Request {
-    let https = axum::http::HeaderValue::from_static("https");
-    request
-        .headers_mut()
-        .insert(crate::state::FORWARDED_PROTO, https);
-    request
 }
 
 /// A mock Qualys server running inside the current tokio runtime. It stops

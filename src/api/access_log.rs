@@ -2,10 +2,10 @@
 //! and duration. The query string, headers and body are never logged, so no
 //! password, `Authorization` header or session token can reach the log.
 
+use std::future::Future;
 use std::time::Instant;
 
-use axum::extract::{Request, State};
-use axum::middleware::Next;
+use axum::extract::Request;
 use axum::response::Response;
 
 use crate::admin::journal::JournalEntry;
@@ -37,19 +37,19 @@ pub(crate) fn note(response: &mut Response, update: impl FnOnce(&mut CallSummary
     }
 }
 
-/// Logs each request and adds API calls (paths under `/api/` and `/msp/`)
-/// to the request journal.
-pub(crate) async fn access_log(
-    State(state): State<AppState>,
-    request: Request,
-    next: Next,
-) -> Response {
+/// Serves `request` with `serve`, then logs it and adds API calls (paths
+/// under `/api/` and `/msp/`) to the request journal.
+pub(crate) async fn logged<F, Fut>(state: &AppState, request: Request, serve: F) -> Response
+where
+    F: FnOnce(Request) -> Fut,
+    Fut: Future<Output = Response>,
+{
     let started = Instant::now();
     let arrived = format_datetime(state.now());
     let method = request.method().clone();
     let path = request.uri().path().to_owned();
 
-    let mut response = next.run(request).await;
+    let mut response = serve(request).await;
 
     let summary = response
         .extensions_mut()

@@ -12,6 +12,7 @@ use crate::state::AppState;
 use crate::xml::auth_records;
 
 use super::access_log;
+use super::auth::Caller;
 use super::call::{xml_response, Call};
 use super::error::ApiError;
 use super::records::read_list_query;
@@ -33,8 +34,9 @@ const PARAMS: &[&str] = &[
     "type",
 ];
 
-async fn serve(State(state): State<AppState>, request: Request) -> Response {
-    let call = match Call::accept(&state, request).await {
+async fn serve(State(state): State<AppState>, mut request: Request) -> Response {
+    let caller = request.extensions_mut().remove::<Caller>();
+    let call = match Call::accept(&state, request, caller).await {
         Ok(call) => call,
         Err(rejection) => return rejection,
     };

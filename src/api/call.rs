@@ -30,13 +30,17 @@ pub(crate) struct Call {
 
 impl Call {
     /// Checks the method and reads the parameters of a call the gate let
-    /// through. A rejection comes back as a finished response.
-    pub(crate) async fn accept(state: &AppState, request: Request) -> Result<Call, Response> {
+    /// through, from `caller`. A rejection comes back as a finished response.
+    pub(crate) async fn accept(
+        state: &AppState,
+        request: Request,
+        caller: Option<Caller>,
+    ) -> Result<Call, Response> {
         let (parts, body) = request.into_parts();
         let mut ctx = state.doc_context(&parts.headers, None);
         let reject = |ctx: &DocContext, error: ApiError| error_response(ctx, &error);
 
-        let Some(caller) = parts.extensions.get::<Caller>().cloned() else {
+        let Some(caller) = caller else {
             return Err(reject(&ctx, ApiError::Unauthorized));
         };
         let known_method = [Method::GET, Method::HEAD, Method::POST].contains(&parts.method);

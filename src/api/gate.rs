@@ -12,7 +12,7 @@ use crate::admin::faults;
 use crate::state::AppState;
 
 use super::access_log;
-use super::auth;
+use super::auth::{self, Caller};
 use super::call::error_response;
 use super::error::ApiError;
 use super::limits::LimitExceeded;
@@ -28,19 +28,26 @@ pub(crate) enum Checks {
     CallerAndHeader,
 }
 
-/// Runs the checks for `checks`, then the route. The caller is passed to the
-/// handler in the request extensions.
+/// Runs the checks for `checks`, then the route. The caller, when known, is
+/// passed to the handler in the request extensions.
 pub(crate) async fn guard(
     State((state, checks)): State<(AppState, Checks)>,
     request: Request,
     next: Next,
 ) -> Response {
-    checked(&state, checks, request, |request| next.run(request)).await
+    checked(&state, checks, request, |mut request, caller| {
+        if let Some(caller) = caller {
+            request.extensions_mut().insert(caller);
+        }
+        next.run(request)
+    })
+    .await
 }
 
-/// Runs the checks for `checks`, then `handler`: the same as [`guard`] for a
-/// handler that calls it itself, which saves the middleware's per-request
-/// service clone and boxed future on the busiest routes.
+/// Runs the checks for `checks`, then `handler` with the caller (none for
+/// [`Checks::FaultsOnly`]): the same as [`guard`] for a handler that calls
+/// it itself, which saves the middleware's per-request service clone, boxed
+/// future and extension map on the busiest routes.
 pub(crate) async fn checked<F, Fut>(
     state: &AppState,
     checks: Checks,
@@ -48,7 +55,7 @@ pub(crate) async fn checked<F, Fut>(
     handler: F,
 ) -> Response
 where
-    F: FnOnce(Request) -> Fut,
+    F: FnOnce(Request, Option<Caller>) -> Fut,
     Fut: Future<Output = Response>,
 {
     faults::inject(state, request, |request| {
@@ -57,18 +64,13 @@ where
     .await
 }
 
-async fn admit<F, Fut>(
-    state: &AppState,
-    checks: Checks,
-    mut request: Request,
-    handler: F,
-) -> Response
+async fn admit<F, Fut>(state: &AppState, checks: Checks, request: Request, handler: F) -> Response
 where
-    F: FnOnce(Request) -> Fut,
+    F: FnOnce(Request, Option<Caller>) -> Fut,
     Fut: Future<Output = Response>,
 {
     if checks == Checks::FaultsOnly {
-        return handler(request).await;
+        return handler(request, None).await;
     }
     let caller = match auth::identify(state, request.headers()) {
         Ok(caller) => caller,
@@ -98,10 +100,7 @@ where
                     let ctx = state.doc_context(request.headers(), None);
                     error_response(&ctx, &error)
                 }
-                None => {
-                    request.extensions_mut().insert(caller);
-                    handler(request).await
-                }
+                None => handler(request, Some(caller)).await,
             };
             drop(permit);
             response

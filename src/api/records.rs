@@ -2,11 +2,9 @@
 //! authentication records. VMware is the documented endpoint; Unix and vCenter
 //! share its flow so the cross-type rules can be reached through the API.
 
-use axum::extract::{Request, State};
+use axum::extract::Request;
 use axum::http::StatusCode;
 use axum::response::Response;
-use axum::routing::any;
-use axum::Router;
 
 use crate::domain::change::RecordChange;
 use crate::domain::record::{RecordKind, Stamp};
@@ -17,6 +15,7 @@ use crate::xml::record_list::{self, Details, PageWarning};
 use crate::xml::DocContext;
 
 use super::access_log;
+use super::auth::Caller;
 use super::batch;
 use super::call::{xml_response, Call};
 use super::error::ApiError;
@@ -24,27 +23,24 @@ use super::gate;
 use super::params;
 use super::record_params::{self, FieldContext};
 
-/// Routes for the three record kinds, with and without the trailing slash.
-/// These routes run the API checks themselves (see [`gate::checked`]), so
-/// they must not be put behind the [`gate::guard`] middleware as well.
-pub(crate) fn router() -> Router<AppState> {
-    let mut router = Router::new();
-    for kind in RecordKind::ALL {
-        let path = format!("/api/2.0/fo/auth/{}/", kind.name());
-        let handler = any(
-            move |State(state): State<AppState>, request: Request| async move {
-                let checks = gate::Checks::CallerAndHeader;
-                gate::checked(&state, checks, request, |request| {
-                    serve(state.clone(), kind, request)
-                })
-                .await
-            },
-        );
-        router = router
-            .route(&path, handler.clone())
-            .route(path.trim_end_matches('/'), handler);
-    }
-    router
+/// The record kind whose route `path` is: `/api/2.0/fo/auth/{kind}/`, with
+/// or without the trailing slash.
+pub(crate) fn kind_for_path(path: &str) -> Option<RecordKind> {
+    let name = path.strip_prefix("/api/2.0/fo/auth/")?;
+    let name = name.strip_suffix('/').unwrap_or(name);
+    RecordKind::ALL.into_iter().find(|kind| kind.name() == name)
+}
+
+/// Serves a call to the route of `kind`, with the API checks in front. The
+/// app calls it without a router, as these are the busiest routes.
+pub(crate) async fn handle(state: &AppState, kind: RecordKind, request: Request) -> Response {
+    gate::checked(
+        state,
+        gate::Checks::CallerAndHeader,
+        request,
+        |request, caller| serve(state.clone(), kind, request, caller),
+    )
+    .await
 }
 
 /// The `action` values, and the parameters every action takes.
@@ -52,8 +48,13 @@ const ACTIONS: &[&str] = &["create", "update", "delete", "list"];
 const COMMON_PARAMS: &[&str] = &["action", "echo_request"];
 const LIST_PARAMS: &[&str] = &["ids", "id_min", "id_max", "details", "title", "comments"];
 
-async fn serve(state: AppState, kind: RecordKind, request: Request) -> Response {
-    let call = match Call::accept(&state, request).await {
+async fn serve(
+    state: AppState,
+    kind: RecordKind,
+    request: Request,
+    caller: Option<Caller>,
+) -> Response {
+    let call = match Call::accept(&state, request, caller).await {
         Ok(call) => call,
         Err(rejection) => return rejection,
     };
