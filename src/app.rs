@@ -143,3 +143,57 @@ fn panic_response(panic: Box<dyn Any + Send + 'static>) -> Response {
     let body = simple_return::render(&ctx, Some(999), "Internal error in qualys-mock", &[]);
     xml_response(StatusCode::INTERNAL_SERVER_ERROR, body)
 }
+
+#[cfg(test)]
+mod tests {
+    use axum::body::{to_bytes, Body};
+    use axum::routing::get;
+
+    use super::*;
+    use crate::domain::record::RecordKind;
+    use crate::settings::Settings;
+
+    #[test]
+    fn record_routes_are_found_by_path() {
+        let kind = crate::api::records::kind_for_path;
+        assert_eq!(kind("/api/2.0/fo/auth/vmware/"), Some(RecordKind::Vmware));
+        assert_eq!(kind("/api/2.0/fo/auth/vmware"), Some(RecordKind::Vmware));
+        assert_eq!(kind("/api/2.0/fo/auth/unix/"), Some(RecordKind::Unix));
+        assert_eq!(kind("/api/2.0/fo/auth/vcenter"), Some(RecordKind::Vcenter));
+        for other in [
+            "/api/2.0/fo/auth/",
+            "/api/2.0/fo/auth/vmware//",
+            "/api/2.0/fo/auth/VMWARE/",
+            "/api/2.0/fo/auth/vmware/x",
+            "/api/2.0/fo/auth/vmwarex/",
+            "/",
+        ] {
+            assert_eq!(kind(other), None, "{other}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_panicking_handler_gets_an_xml_error() {
+        let state = AppState::new(Settings::default(), None).unwrap();
+        let router = Router::new().route(
+            "/boom",
+            get(|| async {
+                panic!("boom");
+                #[allow(unreachable_code)]
+                Response::new(Body::empty())
+            }),
+        );
+        let app = App {
+            state,
+            router,
+            https: false,
+        };
+        let request = Request::get("/boom").body(Body::empty()).unwrap();
+        let response = app.oneshot(request).await.unwrap();
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let body = to_bytes(response.into_body(), usize::MAX).await.unwrap();
+        let body = String::from_utf8(body.to_vec()).unwrap();
+        assert!(body.contains("<CODE>999</CODE>"), "{body}");
+        assert!(body.contains("SIMPLE_RETURN"), "{body}");
+    }
+}
