@@ -359,7 +359,9 @@ impl Options {
             tls_names: Some(self.tls_names.clone()),
             tls_ca_out: self.tls_ca_out.clone(),
             seed: self.seed.clone(),
-            clock: self.clock.map(crate::xml::record_list::format_datetime),
+            clock: self
+                .clock
+                .map(|at| crate::xml::record_list::format_datetime(at).into()),
             admin_token: self.admin_token.as_ref().map(|_| "********".to_owned()),
             journal_size: Some(self.journal_size),
             state_file: self.state_file.clone(),

@@ -103,7 +103,7 @@ fn assert_well_formed(xml: &[u8]) {
 fn context(params: &Params) -> DocContext {
     DocContext {
         base_url: "http://fuzz.test".to_owned(),
-        datetime: "2020-01-02T03:04:05Z".to_owned(),
+        datetime: "2020-01-02T03:04:05Z".into(),
         echo: Some(RequestEcho {
             user_login: "fuzz<&>".to_owned(),
             resource: "http://fuzz.test/api/2.0/fo/auth/vmware/".to_owned(),

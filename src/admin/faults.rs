@@ -9,6 +9,7 @@ use axum::body::{to_bytes, Body, Bytes};
 use axum::extract::Request;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::Response;
+use compact_str::CompactString;
 use parking_lot::Mutex;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -249,11 +250,11 @@ where
     let mut response = apply(state, effect, &ctx, request, inner).await;
 
     // The journal shows what a faulted call asked for, like any other.
-    let action = params.get("action").map(str::to_owned);
-    let masked = params.masked();
+    let action = params.get("action").map(CompactString::new);
+    let masked = params.into_masked();
     access_log::note(&mut response, |summary| {
         summary.action = summary.action.take().or(action);
-        summary.user = summary.user.take().or(user);
+        summary.user = summary.user.take().or(user.map(CompactString::from));
         if summary.params.is_empty() {
             summary.params = masked;
         }

@@ -3,8 +3,12 @@
 
 use std::collections::VecDeque;
 
+use axum::http::Method;
+use compact_str::CompactString;
 use parking_lot::Mutex;
 use serde::Serialize;
+
+use crate::api::params::Params;
 
 /// One received API call.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -39,7 +43,39 @@ pub(crate) struct Journal {
 
 struct Inner {
     next_seq: u64,
-    entries: VecDeque<JournalEntry>,
+    entries: VecDeque<(u64, Recorded)>,
+}
+
+/// A call as the journal keeps it: in the form the access log already has,
+/// turned into a [`JournalEntry`] only when listed.
+pub(crate) struct Recorded {
+    pub(crate) time: CompactString,
+    pub(crate) method: Method,
+    pub(crate) path: CompactString,
+    pub(crate) action: Option<CompactString>,
+    /// Secrets already masked.
+    pub(crate) params: Params,
+    pub(crate) user: Option<CompactString>,
+    pub(crate) status: u16,
+    pub(crate) code: Option<u32>,
+    pub(crate) duration_us: u64,
+}
+
+impl Recorded {
+    fn to_entry(&self, seq: u64) -> JournalEntry {
+        JournalEntry {
+            seq,
+            time: self.time.to_string(),
+            method: self.method.to_string(),
+            path: self.path.to_string(),
+            action: self.action.as_ref().map(CompactString::to_string),
+            params: self.params.to_pairs(),
+            user: self.user.as_ref().map(CompactString::to_string),
+            status: self.status,
+            code: self.code,
+            duration_us: self.duration_us,
+        }
+    }
 }
 
 /// Which entries a listing returns.
@@ -69,18 +105,23 @@ impl Journal {
         }
     }
 
-    /// Appends an entry, numbering it.
-    pub(crate) fn record(&self, mut entry: JournalEntry) {
+    /// Appends a call, numbering it.
+    pub(crate) fn record(&self, call: Recorded) {
         if self.capacity == 0 {
             return;
         }
         let mut inner = self.inner.lock();
-        entry.seq = inner.next_seq;
+        let seq = inner.next_seq;
         inner.next_seq += 1;
-        if inner.entries.len() == self.capacity {
-            inner.entries.pop_front();
-        }
-        inner.entries.push_back(entry);
+        // The oldest entry is dropped after the lock is released.
+        let dropped = if inner.entries.len() == self.capacity {
+            inner.entries.pop_front()
+        } else {
+            None
+        };
+        inner.entries.push_back((seq, call));
+        drop(inner);
+        drop(dropped);
     }
 
     /// The entries that match `filter`, oldest first.
@@ -89,21 +130,21 @@ impl Journal {
         let mut matching: Vec<JournalEntry> = inner
             .entries
             .iter()
-            .filter(|e| filter.since.is_none_or(|since| e.seq > since))
-            .filter(|e| {
+            .filter(|(seq, _)| filter.since.is_none_or(|since| *seq > since))
+            .filter(|(_, e)| {
                 filter
                     .action
-                    .as_ref()
-                    .is_none_or(|a| e.action.as_ref() == Some(a))
+                    .as_deref()
+                    .is_none_or(|a| e.action.as_deref() == Some(a))
             })
-            .filter(|e| filter.status.is_none_or(|s| e.status == s))
-            .filter(|e| {
+            .filter(|(_, e)| filter.status.is_none_or(|s| e.status == s))
+            .filter(|(_, e)| {
                 filter
                     .user
-                    .as_ref()
-                    .is_none_or(|u| e.user.as_ref() == Some(u))
+                    .as_deref()
+                    .is_none_or(|u| e.user.as_deref() == Some(u))
             })
-            .cloned()
+            .map(|(seq, e)| e.to_entry(*seq))
             .collect();
         if let Some(limit) = filter.limit {
             let skip = matching.len().saturating_sub(limit);

@@ -186,8 +186,9 @@ async fn get_clock(State(state): State<AppState>) -> Json<Value> {
     let frozen = state
         .clock
         .frozen()
-        .map(crate::xml::record_list::format_datetime);
-    Json(json!({ "now": crate::xml::record_list::format_datetime(state.now()), "frozen": frozen }))
+        .map(|at| crate::xml::record_list::format_datetime(at).to_string());
+    let now = crate::xml::record_list::format_datetime(state.now()).to_string();
+    Json(json!({ "now": now, "frozen": frozen }))
 }
 
 #[derive(Deserialize)]

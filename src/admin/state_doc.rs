@@ -331,7 +331,7 @@ impl StampDoc {
 
     fn from_stamp(stamp: &Stamp) -> StampDoc {
         StampDoc {
-            at: format_datetime(stamp.at),
+            at: format_datetime(stamp.at).into(),
             by: stamp.by.to_string(),
         }
     }

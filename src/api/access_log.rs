@@ -7,8 +7,10 @@ use std::time::Instant;
 
 use axum::extract::Request;
 use axum::response::Response;
+use compact_str::CompactString;
 
-use crate::admin::journal::JournalEntry;
+use crate::admin::journal::Recorded;
+use crate::api::params::Params;
 use crate::state::AppState;
 use crate::xml::record_list::format_datetime;
 
@@ -17,13 +19,13 @@ use crate::xml::record_list::format_datetime;
 #[derive(Clone, Debug, Default)]
 pub(crate) struct CallSummary {
     /// The `action` parameter, when the call had one.
-    pub(crate) action: Option<String>,
+    pub(crate) action: Option<CompactString>,
     /// The login of the caller, once identified.
-    pub(crate) user: Option<String>,
+    pub(crate) user: Option<CompactString>,
     /// The Qualys error code of the answer, when it carried one.
     pub(crate) code: Option<u32>,
     /// The parameters, secrets masked, for the journal (never the log).
-    pub(crate) params: Vec<(String, String)>,
+    pub(crate) params: Params,
 }
 
 /// Adds to the summary already on `response`, creating one when absent.
@@ -47,7 +49,7 @@ where
     let started = Instant::now();
     let arrived = format_datetime(state.now());
     let method = request.method().clone();
-    let path = request.uri().path().to_owned();
+    let path = CompactString::new(request.uri().path());
 
     let mut response = serve(request).await;
 
@@ -58,7 +60,7 @@ where
     let duration_us = started.elapsed().as_micros() as u64;
     tracing::info!(
         %method,
-        path,
+        path = path.as_str(),
         action = summary.action.as_deref().unwrap_or("-"),
         user = summary.user.as_deref().unwrap_or("-"),
         status = response.status().as_u16(),
@@ -67,10 +69,9 @@ where
         "request"
     );
     if path.starts_with("/api/") || path.starts_with("/msp/") {
-        state.journal.record(JournalEntry {
-            seq: 0,
+        state.journal.record(Recorded {
             time: arrived,
-            method: method.to_string(),
+            method,
             path,
             action: summary.action,
             params: summary.params,

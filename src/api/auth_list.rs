@@ -41,9 +41,9 @@ async fn serve(State(state): State<AppState>, mut request: Request) -> Response 
         Err(rejection) => return rejection,
     };
     let mut response = list(&state, &call).unwrap_or_else(|error| call.error(error));
-    let params = call.params.masked();
+    let params = call.params.clone().into_masked();
     access_log::note(&mut response, |summary| {
-        summary.action = Some("list".to_owned());
+        summary.action = Some("list".into());
         summary.params = params;
     });
     response

@@ -7,6 +7,7 @@ use std::future::Future;
 use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
+use compact_str::CompactString;
 
 use crate::admin::faults;
 use crate::state::AppState;
@@ -85,7 +86,7 @@ where
         }
     };
 
-    let caller_login = caller.login.clone();
+    let caller_login = CompactString::new(&caller.login);
     let (permit, report) = state.limits.begin(&caller.login);
     let mut response = match permit {
         Ok(permit) => {

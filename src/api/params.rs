@@ -10,12 +10,25 @@ use crate::domain::ip_set::IpSet;
 use super::error::ApiError;
 
 /// Parameters in the order they arrived: query first, then body.
+///
+/// Every decoded name and value is kept in one string, and each pair is
+/// kept as positions in it, so reading a request's parameters costs two
+/// allocations however many it has.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Params {
-    pairs: Vec<(String, String)>,
-    /// Names of parameters whose percent-decoded bytes are not UTF-8; their
-    /// values hold U+FFFD in place of the bad bytes and must be rejected.
-    not_utf8: Vec<String>,
+    text: String,
+    /// Per pair: where its name and its value are in `text`.
+    pairs: Vec<Pair>,
+    /// The pairs whose percent-decoded bytes are not UTF-8; they hold U+FFFD
+    /// in place of the bad bytes and must be rejected.
+    not_utf8: Vec<usize>,
+}
+
+/// Where one name and its value are in [`Params::text`].
+#[derive(Clone, Copy, Debug)]
+struct Pair {
+    key: (usize, usize),
+    value: (usize, usize),
 }
 
 /// Maximum number of parameters in one request. Qualys calls use a few
@@ -39,11 +52,27 @@ impl Params {
     }
 
     /// Wraps pairs that did not come from a request, such as seed data.
-    pub(crate) fn from_pairs(pairs: Vec<(String, String)>) -> Params {
-        Params {
-            pairs,
-            not_utf8: Vec::new(),
+    pub(crate) fn from_pairs<K: AsRef<str>, V: AsRef<str>>(
+        pairs: impl IntoIterator<Item = (K, V)>,
+    ) -> Params {
+        let mut params = Params::default();
+        for (key, value) in pairs {
+            params.push(key.as_ref(), value.as_ref());
         }
+        params
+    }
+
+    fn push(&mut self, key: &str, value: &str) {
+        let key = self.append(key);
+        let value = self.append(value);
+        self.pairs.push(Pair { key, value });
+    }
+
+    /// Appends `text`, returning where it went.
+    fn append(&mut self, text: &str) -> (usize, usize) {
+        let start = self.text.len();
+        self.text.push_str(text);
+        (start, self.text.len())
     }
 
     /// Reads `key=value` pairs separated by `&`, with `+` for space and
@@ -54,9 +83,18 @@ impl Params {
         if input.is_empty() {
             return;
         }
+        if memchr::memchr2(b'+', b'%', input).is_none() {
+            if let Ok(input) = std::str::from_utf8(input) {
+                return self.parse_plain_form(input);
+            }
+        }
+        // Decoding never makes a component longer, except for the rare
+        // replacement characters.
+        self.text.reserve(input.len());
         // One slot per `&`-separated piece, up to the most a request may send.
         let pieces = input.iter().filter(|&&b| b == b'&').count() + 1;
         self.pairs.reserve(pieces.min(MAX_PARAMS + 1));
+        let mut scratch = Vec::new();
         for piece in input
             .split(|&b| b == b'&')
             .filter(|piece| !piece.is_empty())
@@ -65,12 +103,41 @@ impl Params {
                 Some(at) => (&piece[..at], &piece[at + 1..]),
                 None => (piece, &b""[..]),
             };
-            let (key, key_ok) = decode_component(key);
-            let (value, value_ok) = decode_component(value);
+            let key_start = self.text.len();
+            let key_ok = decode_component(key, &mut self.text, &mut scratch);
+            let value_start = self.text.len();
+            let value_ok = decode_component(value, &mut self.text, &mut scratch);
             if !(key_ok && value_ok) {
-                self.not_utf8.push(key.clone());
+                self.not_utf8.push(self.pairs.len());
             }
-            self.pairs.push((key, value));
+            self.pairs.push(Pair {
+                key: (key_start, value_start),
+                value: (value_start, self.text.len()),
+            });
+        }
+    }
+
+    /// Reads a form with no escapes, the usual case: its text is kept as it
+    /// is, and only the positions of the pairs are worked out.
+    fn parse_plain_form(&mut self, input: &str) {
+        let base = self.text.len();
+        self.text.push_str(input);
+        let bytes = input.as_bytes();
+        let pieces = memchr::memchr_iter(b'&', bytes).count() + 1;
+        self.pairs.reserve(pieces.min(MAX_PARAMS + 1));
+        let ends = memchr::memchr_iter(b'&', bytes).chain([bytes.len()]);
+        let mut start = 0;
+        for end in ends {
+            let piece = &bytes[start..end];
+            if !piece.is_empty() {
+                let equals = memchr::memchr(b'=', piece).map_or(end, |at| start + at);
+                let value_start = (equals + 1).min(end);
+                self.pairs.push(Pair {
+                    key: (base + start, base + equals),
+                    value: (base + value_start, base + end),
+                });
+            }
+            start = end + 1;
         }
     }
 
@@ -81,9 +148,36 @@ impl Params {
             return Err(ApiError::TooManyParams(MAX_PARAMS));
         }
         match self.not_utf8.first() {
-            Some(name) => Err(ApiError::NotUtf8(display_name(name))),
+            Some(&index) => Err(ApiError::NotUtf8(display_name(self.pair(index).0))),
             None => Ok(()),
         }
+    }
+
+    fn pair(&self, index: usize) -> (&str, &str) {
+        let pair = self.pairs[index];
+        (self.slice(pair.key), self.slice(pair.value))
+    }
+
+    fn slice(&self, (start, end): (usize, usize)) -> &str {
+        &self.text[start..end]
+    }
+
+    /// Whether the name of `pair` is `name`, compared as bytes.
+    fn named(&self, pair: &Pair, name: &str) -> bool {
+        let (start, end) = pair.key;
+        self.text.as_bytes()[start..end] == *name.as_bytes()
+    }
+
+    /// The pairs in the order sent.
+    pub(crate) fn iter(&self) -> impl DoubleEndedIterator<Item = (&str, &str)> {
+        self.pairs
+            .iter()
+            .map(|pair| (self.slice(pair.key), self.slice(pair.value)))
+    }
+
+    /// Whether no parameter was sent.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.pairs.is_empty()
     }
 
     /// Returns the last value sent for `name`.
@@ -91,35 +185,58 @@ impl Params {
         self.pairs
             .iter()
             .rev()
-            .find(|(key, _)| key == name)
-            .map(|(_, value)| value.as_str())
+            .find(|pair| self.named(pair, name))
+            .map(|pair| self.slice(pair.value))
     }
 
     /// Returns whether `name` was sent, even with an empty value.
     pub(crate) fn has(&self, name: &str) -> bool {
-        self.pairs.iter().any(|(key, _)| key == name)
+        self.pairs.iter().any(|pair| self.named(pair, name))
     }
 
-    /// Returns the pairs as sent, with secrets masked, for echoes and journals.
+    /// Returns the pairs as sent, with secrets masked, for echoes.
     pub(crate) fn masked(&self) -> Vec<(String, String)> {
-        self.clone().into_masked()
+        self.clone().into_masked().to_pairs()
     }
 
-    /// Turns the parameters into pairs as [`Params::masked`] does, reusing
-    /// the strings.
-    pub(crate) fn into_masked(self) -> Vec<(String, String)> {
-        let mut pairs = self.pairs;
-        for (key, value) in &mut pairs {
-            if SECRET_PARAMS.contains(&key.as_str()) {
-                *value = "********".to_owned();
-            } else if looks_secret(key) {
+    /// The pairs as owned strings.
+    pub(crate) fn to_pairs(&self) -> Vec<(String, String)> {
+        self.iter()
+            .map(|(key, value)| (key.to_owned(), value.to_owned()))
+            .collect()
+    }
+
+    /// The same parameters with secrets masked, for journals. The secret
+    /// bytes are overwritten, not just hidden from view.
+    pub(crate) fn into_masked(mut self) -> Params {
+        let secret = |params: &Params, pair: &Pair| needs_mask(params.slice(pair.key));
+        if !self.pairs.iter().any(|pair| secret(&self, pair)) {
+            return self;
+        }
+        let mask = self.append(MASK);
+        let mut bytes = std::mem::take(&mut self.text).into_bytes();
+        let mut renamed = Vec::new();
+        for (index, pair) in self.pairs.iter_mut().enumerate() {
+            // `text` still holds the names; only `bytes` is written.
+            let key = std::str::from_utf8(&bytes[pair.key.0..pair.key.1]).unwrap_or("");
+            if !needs_mask(key) {
+                continue;
+            }
+            if looks_secret(key) {
                 // A misspelt or malformed name (`passwd`, a JSON body read
                 // as a form) may carry a password in name or value.
-                *key = display_name(key);
-                *value = "********".to_owned();
+                renamed.push((index, display_name(key)));
+                bytes[pair.key.0..pair.key.1].fill(b'*');
             }
+            bytes[pair.value.0..pair.value.1].fill(b'*');
+            pair.value = mask;
         }
-        pairs
+        // Whole characters were replaced by ASCII, so the text is still UTF-8.
+        self.text = String::from_utf8(bytes).unwrap_or_default();
+        for (index, name) in renamed {
+            self.pairs[index].key = self.append(&name);
+        }
+        self
     }
 
     /// Rejects every parameter not in `allowed`, naming each once (up to a
@@ -128,8 +245,8 @@ impl Params {
         let mut seen = std::collections::HashSet::new();
         let mut unknown: Vec<String> = Vec::new();
         let mut more = 0usize;
-        for (key, _) in &self.pairs {
-            if allowed.contains(&key.as_str()) || !seen.insert(key.as_str()) {
+        for (key, _) in self.iter() {
+            if allowed.contains(&key) || !seen.insert(key) {
                 continue;
             }
             if unknown.len() < MAX_LISTED_UNKNOWN {
@@ -162,36 +279,49 @@ impl Params {
         &'a self,
         skip: &'a str,
     ) -> impl Iterator<Item = (&'a str, &'a str)> {
-        self.pairs
-            .iter()
-            .filter(move |(key, _)| key != skip)
-            .map(|(key, value)| (key.as_str(), value.as_str()))
+        self.iter().filter(move |(key, _)| *key != skip)
     }
 }
 
-/// Decodes one form component; the flag is false when the bytes are not UTF-8.
-fn decode_component(raw: &[u8]) -> (String, bool) {
+/// Decodes one form component onto the end of `out`; returns false when its
+/// bytes are not UTF-8, in which case U+FFFD stands in for the bad ones.
+/// `scratch` is room for the decoded bytes, reused from one component to the
+/// next.
+fn decode_component(raw: &[u8], out: &mut String, scratch: &mut Vec<u8>) -> bool {
     if !raw.iter().any(|&b| b == b'+' || b == b'%') {
         if let Ok(text) = std::str::from_utf8(raw) {
-            return (text.to_owned(), true);
+            out.push_str(text);
+            return true;
         }
     }
     // `+` is a space, but an escaped `%2B` is a plus sign: decode the
     // escapes of each piece between the `+` signs.
-    let mut bytes = Vec::with_capacity(raw.len());
+    let bytes = scratch;
+    bytes.clear();
     for (i, piece) in raw.split(|&b| b == b'+').enumerate() {
         if i > 0 {
             bytes.push(b' ');
         }
         bytes.extend(percent_encoding::percent_decode(piece));
     }
-    match String::from_utf8(bytes) {
-        Ok(text) => (text, true),
-        Err(error) => (
-            String::from_utf8_lossy(error.as_bytes()).into_owned(),
-            false,
-        ),
+    match std::str::from_utf8(bytes) {
+        Ok(text) => {
+            out.push_str(text);
+            true
+        }
+        Err(_) => {
+            out.push_str(&String::from_utf8_lossy(bytes));
+            false
+        }
     }
+}
+
+/// What a masked secret shows instead of its value.
+const MASK: &str = "********";
+
+/// Whether a parameter name is a secret, or suggests one.
+fn needs_mask(name: &str) -> bool {
+    SECRET_PARAMS.contains(&name) || looks_secret(name)
 }
 
 /// A parameter name as an error message may show it: shortened, and hidden
@@ -258,7 +388,11 @@ pub(crate) fn text(
             ApiError::invalid(name, value, reason)
         }
     };
-    let len = value.chars().count();
+    let len = if value.is_ascii() {
+        value.len()
+    } else {
+        value.chars().count()
+    };
     if len > rule.max_len {
         return Err(invalid(format!(
             "longer than {} characters: {len}",
@@ -272,7 +406,8 @@ pub(crate) fn text(
     if value.chars().any(|c| c.is_control() && !allowed_control(c)) {
         return Err(invalid("control characters are not accepted".to_owned()));
     }
-    if !value.chars().all(crate::xml::is_xml_char) {
+    // Every ASCII character but the controls just ruled out is an XML one.
+    if !value.is_ascii() && !value.chars().all(crate::xml::is_xml_char) {
         return Err(invalid(
             "it holds characters that XML 1.0 cannot carry, such as U+FFFE".to_owned(),
         ));
@@ -447,7 +582,53 @@ mod tests {
 
             // Pairs whose bytes are not UTF-8 are flagged rather than kept.
             if params.check_shape().is_ok() {
-                proptest::prop_assert_eq!(params.pairs, expected);
+                proptest::prop_assert_eq!(params.to_pairs(), expected);
+            }
+        }
+    }
+
+    /// Masks pairs one by one, the obvious way.
+    fn masked_one_by_one(pairs: Vec<(String, String)>) -> Vec<(String, String)> {
+        pairs
+            .into_iter()
+            .map(|(key, value)| match key.as_str() {
+                "password" => (key, MASK.to_owned()),
+                _ if looks_secret(&key) => (display_name(&key), MASK.to_owned()),
+                _ => (key, value),
+            })
+            .collect()
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn masking_in_place_matches_masking_one_by_one(
+            pairs in proptest::collection::vec(
+                ("password|passwd|title|ips|[a-zP\u{e9}]{0,6}", "[a-z0-9\u{e9}\u{1F600}*]{0,8}"),
+                0..8,
+            )
+        ) {
+            let params = Params::from_pairs(pairs.clone());
+            let expected = masked_one_by_one(pairs.clone());
+
+            // Where the secrets are before masking: secret values, and the
+            // names that suggest one.
+            let mut secret_ranges = Vec::new();
+            for pair in &params.pairs {
+                let key = params.slice(pair.key);
+                if needs_mask(key) {
+                    secret_ranges.push(pair.value);
+                }
+                if looks_secret(key) {
+                    secret_ranges.push(pair.key);
+                }
+            }
+
+            let masked = params.into_masked();
+
+            proptest::prop_assert_eq!(masked.to_pairs(), expected);
+            // The secret bytes are overwritten, not only hidden.
+            for (start, end) in secret_ranges {
+                proptest::prop_assert!(masked.text.as_bytes()[start..end].iter().all(|&b| b == b'*'));
             }
         }
     }

@@ -5,6 +5,7 @@
 use axum::extract::Request;
 use axum::http::StatusCode;
 use axum::response::Response;
+use compact_str::CompactString;
 
 use crate::domain::change::RecordChange;
 use crate::domain::record::{RecordKind, Stamp};
@@ -72,7 +73,7 @@ async fn serve(
         )),
     };
     let mut response = result.unwrap_or_else(|error| call.error(error));
-    let action = call.params.get("action").map(str::to_owned);
+    let action = call.params.get("action").map(CompactString::new);
     let params = call.params.into_masked();
     access_log::note(&mut response, |summary| {
         summary.action = action;

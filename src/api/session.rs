@@ -14,6 +14,7 @@ use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::Response;
 use axum::routing::any;
 use axum::Router;
+use compact_str::CompactString;
 use parking_lot::Mutex;
 use rand::distr::{Alphanumeric, SampleString};
 
@@ -120,7 +121,8 @@ async fn serve(State(state): State<AppState>, request: Request) -> Response {
         )),
     };
     let mut response = result.unwrap_or_else(|error| error_response(&ctx, &error));
-    let masked = params.masked();
+    let action = action.map(CompactString::from);
+    let masked = params.into_masked();
     access_log::note(&mut response, |summary| {
         summary.action = action;
         summary.params = masked;

@@ -234,18 +234,28 @@ impl fmt::Display for IpSet {
 
 /// Parses one entry into an inclusive `(start, end)` pair.
 fn parse_entry(entry: &str) -> Result<(u32, u32), IpSetError> {
-    if entry.contains('/') {
+    // One pass finds what the entry is; a CIDR block is named before IPv6.
+    let (mut slash, mut colon, mut dash) = (false, false, None);
+    for (at, byte) in entry.bytes().enumerate() {
+        match byte {
+            b'/' => slash = true,
+            b':' => colon = true,
+            b'-' if dash.is_none() => dash = Some(at),
+            _ => {}
+        }
+    }
+    if slash {
         return Err(IpSetError::Cidr(entry.to_owned()));
     }
-    if entry.contains(':') {
+    if colon {
         return Err(IpSetError::Ipv6(entry.to_owned()));
     }
-    let Some((start, end)) = entry.split_once('-') else {
+    let Some(dash) = dash else {
         let addr = parse_addr(entry, entry)?;
         return Ok((addr, addr));
     };
-    let start = parse_addr(start.trim(), entry)?;
-    let end = parse_addr(end.trim(), entry)?;
+    let start = parse_addr(entry[..dash].trim(), entry)?;
+    let end = parse_addr(entry[dash + 1..].trim(), entry)?;
     if start > end {
         return Err(IpSetError::Reversed(entry.to_owned()));
     }

@@ -12,6 +12,7 @@ pub(crate) mod batch_return;
 pub(crate) mod record_list;
 pub(crate) mod simple_return;
 
+use compact_str::CompactString;
 use quick_xml::events::{BytesStart, BytesText, Event};
 use quick_xml::Writer;
 
@@ -21,7 +22,7 @@ pub(crate) struct DocContext {
     /// Scheme, host and port the DOCTYPE URLs start with, without a trailing slash.
     pub(crate) base_url: String,
     /// The response time, already formatted as `YYYY-MM-DDTHH:MM:SSZ`.
-    pub(crate) datetime: String,
+    pub(crate) datetime: CompactString,
     /// The REQUEST element to write, when the client sent `echo_request=1`.
     pub(crate) echo: Option<RequestEcho>,
 }
@@ -216,7 +217,7 @@ mod tests {
     fn leaves_plain_text_and_numbers_as_they_are() {
         let ctx = DocContext {
             base_url: "http://h".to_owned(),
-            datetime: String::new(),
+            datetime: CompactString::default(),
             echo: None,
         };
         let mut doc = Doc::new(&ctx, "R", "/r.dtd");

@@ -4,6 +4,7 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
+use compact_str::CompactString;
 use time::OffsetDateTime;
 
 use crate::domain::id_set::IdSet;
@@ -44,12 +45,12 @@ pub(crate) fn dtd_path(kind: RecordKind) -> &'static str {
 }
 
 /// Formats a timestamp as Qualys does: `2018-02-13T21:16:41Z`.
-pub(crate) fn format_datetime(at: OffsetDateTime) -> String {
+pub(crate) fn format_datetime(at: OffsetDateTime) -> CompactString {
     match DateText::new(at) {
-        Some(text) => text.as_str().to_owned(),
+        Some(text) => CompactString::new(text.as_str()),
         None => {
             let at = at.to_offset(time::UtcOffset::UTC);
-            format!(
+            compact_str::format_compact!(
                 "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
                 at.year(),
                 at.month() as u8,
