@@ -45,17 +45,25 @@ impl IpIndex {
     ) -> impl Iterator<Item = (RangeInclusive<u32>, &Arc<Record>)> + '_ {
         let (start, end) = (*range.start(), *range.end());
 
+        // The usual answer is none: then the last interval that starts no
+        // later than `end` ends before `start`, and one lookup shows it. A
+        // stale entry there proves nothing, so the full search runs.
+        let last = self.starts.range(..=end).next_back();
+        let may_overlap = !last.is_none_or(|(&held_start, record)| {
+            interval(held_start, record).is_some_and(|(held, _)| *held.end() < start)
+        });
+
         // Indexed intervals are disjoint, so among those that start before
         // `range` only the last one can reach into it.
-        let before = self
-            .starts
-            .range(..start)
-            .next_back()
+        let before = may_overlap
+            .then(|| self.starts.range(..start).next_back())
+            .flatten()
             .and_then(|(&held_start, record)| interval(held_start, record))
             .filter(|(held, _)| *held.end() >= start);
-        let within = self
-            .starts
-            .range(start..=end)
+        let within = may_overlap
+            .then(|| self.starts.range(start..=end))
+            .into_iter()
+            .flatten()
             .filter_map(|(&held_start, record)| interval(held_start, record));
         before.into_iter().chain(within)
     }
