@@ -56,7 +56,7 @@ fn list(state: &AppState, call: &Call) -> Result<Response, ApiError> {
         None | Some("") => return Err(ApiError::MissingParams(vec!["action"])),
         Some(other) => return Err(ApiError::invalid("action", other, "expected list")),
     }
-    call.params.reject_unknown(PARAMS)?;
+    call.params.reject_unknown(&[PARAMS])?;
     let query = read_list_query(call)?;
     let kinds = read_kinds(call)?;
 

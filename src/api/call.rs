@@ -2,7 +2,7 @@
 //! every XML answer needs. The gate in front of the route has already
 //! identified the caller and applied the limits.
 
-use axum::body::{to_bytes, Body, Bytes};
+use axum::body::{to_bytes, Body, Bytes, HttpBody};
 use axum::extract::Request;
 use axum::http::request::Parts;
 use axum::http::{header, HeaderValue, Method, StatusCode};
@@ -144,6 +144,10 @@ pub(crate) fn error_response(ctx: &DocContext, error: &ApiError) -> Response {
 }
 
 async fn read_body(body: Body, limit: usize) -> Result<Bytes, ApiError> {
+    // A GET without a body, the usual list call, has nothing to collect.
+    if HttpBody::size_hint(&body).exact() == Some(0) {
+        return Ok(Bytes::new());
+    }
     to_bytes(body, limit).await.map_err(|error| {
         let too_large = std::error::Error::source(&error)
             .is_some_and(|source| source.is::<http_body_util::LengthLimitError>());

@@ -239,14 +239,14 @@ impl Params {
         self
     }
 
-    /// Rejects every parameter not in `allowed`, naming each once (up to a
-    /// limit, so the message stays short).
-    pub(crate) fn reject_unknown(&self, allowed: &[&str]) -> Result<(), ApiError> {
+    /// Rejects every parameter in none of the `allowed` groups, naming each
+    /// once (up to a limit, so the message stays short).
+    pub(crate) fn reject_unknown(&self, allowed: &[&[&str]]) -> Result<(), ApiError> {
         let mut seen = std::collections::HashSet::new();
         let mut unknown: Vec<String> = Vec::new();
         let mut more = 0usize;
         for (key, _) in self.iter() {
-            if allowed.contains(&key) || !seen.insert(key) {
+            if allowed.iter().any(|group| group.contains(&key)) || !seen.insert(key) {
                 continue;
             }
             if unknown.len() < MAX_LISTED_UNKNOWN {
@@ -637,7 +637,7 @@ mod tests {
     fn names_unknown_parameters_once() {
         let params = Params::from_parts(Some("a=1&b=2&a=3"), b"");
 
-        let error = params.reject_unknown(&["b"]).unwrap_err();
+        let error = params.reject_unknown(&[&["b"]]).unwrap_err();
 
         assert_eq!(error, ApiError::UnknownParams(vec!["a".to_owned()]));
     }

@@ -28,30 +28,37 @@ const VAULT_FIELD: TextRule = TextRule::ascii(255);
 /// The VMware port used when `port` is not given.
 pub(crate) const DEFAULT_PORT: u16 = 443;
 
-/// The parameters that describe a record, common to create and update.
-pub(crate) fn field_params(kind: RecordKind) -> Vec<&'static str> {
-    let mut names = vec![
-        "title",
-        "username",
-        "password",
-        "login_type",
-        "vault_type",
-        "vault_id",
-        "ips",
-        "comments",
-        "network_id",
-    ];
-    names.extend_from_slice(VAULT_EXTRA_PARAMS);
-    if kind.has_vsphere_fields() {
-        names.extend_from_slice(&[
-            "port",
-            "hosts",
-            "ssl_verify",
-            "is_disconect",
-            "is_disconnect",
-        ]);
-    }
-    names
+/// The parameters every record kind has.
+const COMMON_FIELDS: &[&str] = &[
+    "title",
+    "username",
+    "password",
+    "login_type",
+    "vault_type",
+    "vault_id",
+    "ips",
+    "comments",
+    "network_id",
+];
+
+/// The parameters of the kinds with vSphere fields.
+const VSPHERE_FIELDS: &[&str] = &[
+    "port",
+    "hosts",
+    "ssl_verify",
+    "is_disconect",
+    "is_disconnect",
+];
+
+/// The parameters that describe a record, common to create and update, in
+/// groups.
+pub(crate) fn field_groups(kind: RecordKind) -> [&'static [&'static str]; 3] {
+    let vsphere = if kind.has_vsphere_fields() {
+        VSPHERE_FIELDS
+    } else {
+        &[]
+    };
+    [COMMON_FIELDS, VAULT_EXTRA_PARAMS, vsphere]
 }
 
 /// Server settings that parameter reading depends on.

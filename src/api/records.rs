@@ -47,6 +47,7 @@ pub(crate) async fn handle(state: &AppState, kind: RecordKind, request: Request)
 /// The `action` values, and the parameters every action takes.
 const ACTIONS: &[&str] = &["create", "update", "delete", "list"];
 const COMMON_PARAMS: &[&str] = &["action", "echo_request"];
+const IP_CHANGES: &[&str] = &["add_ips", "remove_ips"];
 const LIST_PARAMS: &[&str] = &["ids", "id_min", "id_max", "details", "title", "comments"];
 
 async fn serve(
@@ -59,16 +60,17 @@ async fn serve(
         Ok(call) => call,
         Err(rejection) => return rejection,
     };
-    let action = call.params.get("action").map(str::to_ascii_lowercase);
-    let result = match action.as_deref() {
-        None | Some("") => Err(ApiError::MissingParams(vec!["action"])),
-        Some("create") => create(&state, kind, &call),
-        Some("update") => update(&state, kind, &call),
-        Some("delete") => delete(&state, kind, &call),
-        Some("list") => list(&state, kind, &call),
-        Some(_) => Err(ApiError::invalid(
+    let sent = call.params.get("action").unwrap_or_default();
+    let action = ACTIONS.iter().find(|name| name.eq_ignore_ascii_case(sent));
+    let result = match action {
+        _ if sent.is_empty() => Err(ApiError::MissingParams(vec!["action"])),
+        Some(&"create") => create(&state, kind, &call),
+        Some(&"update") => update(&state, kind, &call),
+        Some(&"delete") => delete(&state, kind, &call),
+        Some(&"list") => list(&state, kind, &call),
+        _ => Err(ApiError::invalid(
             "action",
-            call.params.get("action").unwrap_or_default(),
+            sent,
             format!("expected one of {}", ACTIONS.join(", ")),
         )),
     };
@@ -85,9 +87,9 @@ async fn serve(
 /// `action=create`: one record, returned with its new ID.
 fn create(state: &AppState, kind: RecordKind, call: &Call) -> Result<Response, ApiError> {
     call.require_post("create")?;
-    let mut allowed = COMMON_PARAMS.to_vec();
-    allowed.extend(record_params::field_params(kind));
-    call.params.reject_unknown(&allowed)?;
+    let [fields, vault, vsphere] = record_params::field_groups(kind);
+    call.params
+        .reject_unknown(&[COMMON_PARAMS, fields, vault, vsphere])?;
 
     let change = read_change(state, kind, call)?;
     let fields = record_params::fields_for_create(change, kind, &call.params)?;
@@ -118,16 +120,14 @@ fn create(state: &AppState, kind: RecordKind, call: &Call) -> Result<Response, A
 /// `action=update`: the same change applied to every record in `ids`.
 fn update(state: &AppState, kind: RecordKind, call: &Call) -> Result<Response, ApiError> {
     call.require_post("update")?;
-    let mut changeable = record_params::field_params(kind);
-    changeable.extend(["add_ips", "remove_ips"]);
-    let mut allowed = COMMON_PARAMS.to_vec();
-    allowed.push("ids");
-    allowed.extend(&changeable);
-    call.params.reject_unknown(&allowed)?;
+    let [fields, vault, vsphere] = record_params::field_groups(kind);
+    call.params
+        .reject_unknown(&[COMMON_PARAMS, &["ids"], fields, vault, vsphere, IP_CHANGES])?;
 
     let ids = params::ids(&call.params, "ids")?.ok_or(ApiError::MissingParams(vec!["ids"]))?;
     let change = read_change(state, kind, call)?;
     if change.is_empty() {
+        let changeable = [fields, vault, vsphere, IP_CHANGES].concat();
         return Err(ApiError::AtLeastOne(changeable));
     }
     let outcome = call_store(state, call)
@@ -141,9 +141,7 @@ fn update(state: &AppState, kind: RecordKind, call: &Call) -> Result<Response, A
 /// `action=delete`: every record in `ids`.
 fn delete(state: &AppState, kind: RecordKind, call: &Call) -> Result<Response, ApiError> {
     call.require_post("delete")?;
-    let mut allowed = COMMON_PARAMS.to_vec();
-    allowed.push("ids");
-    call.params.reject_unknown(&allowed)?;
+    call.params.reject_unknown(&[COMMON_PARAMS, &["ids"]])?;
 
     let ids = params::ids(&call.params, "ids")?.ok_or(ApiError::MissingParams(vec!["ids"]))?;
     let outcome = call_store(state, call).write().delete(kind, &ids);
@@ -154,9 +152,7 @@ fn delete(state: &AppState, kind: RecordKind, call: &Call) -> Result<Response, A
 
 /// `action=list`: one page of matching records, over GET or POST.
 fn list(state: &AppState, kind: RecordKind, call: &Call) -> Result<Response, ApiError> {
-    let mut allowed = COMMON_PARAMS.to_vec();
-    allowed.extend(LIST_PARAMS);
-    call.params.reject_unknown(&allowed)?;
+    call.params.reject_unknown(&[COMMON_PARAMS, LIST_PARAMS])?;
 
     let query = read_list_query(call)?;
     let details = params::choice(

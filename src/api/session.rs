@@ -144,7 +144,7 @@ async fn accept(state: &AppState, parts: &Parts, body: Body) -> Result<Params, A
 }
 
 fn login(state: &AppState, ctx: &DocContext, params: &Params) -> Result<Response, ApiError> {
-    params.reject_unknown(&["action", "username", "password"])?;
+    params.reject_unknown(&[&["action", "username", "password"]])?;
     let rule = TextRule {
         secret: true,
         ..TextRule::ascii(255)
@@ -171,7 +171,7 @@ fn logout(
     headers: &HeaderMap,
     params: &Params,
 ) -> Result<Response, ApiError> {
-    params.reject_unknown(&["action"])?;
+    params.reject_unknown(&[&["action"]])?;
     let token = session_token(headers).ok_or(ApiError::SessionInvalid)?;
     if !state.sessions.close(&token) {
         return Err(ApiError::SessionInvalid);
