@@ -18,7 +18,6 @@ use crate::clock::Clock;
 use crate::domain::record::Stamp;
 use crate::domain::store::{Store, StoreSettings};
 use crate::settings::{Settings, User};
-use crate::xml::record_list::format_datetime;
 use crate::xml::{DocContext, RequestEcho};
 
 /// A store behind its lock. Records and indexes share the lock, so they never
@@ -247,7 +246,7 @@ impl AppState {
     pub(crate) fn doc_context(&self, headers: &HeaderMap, echo: Option<RequestEcho>) -> DocContext {
         DocContext {
             base_url: self.base_url(headers),
-            datetime: format_datetime(self.now()),
+            datetime: self.clock.now_text(),
             echo,
         }
     }

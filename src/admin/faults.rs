@@ -247,12 +247,12 @@ where
         .pick(params.get("action"), parts.uri.path(), user.as_deref());
     let ctx = state.doc_context(&parts.headers, None);
     let request = Request::from_parts(parts, body);
-    let mut response = apply(state, effect, &ctx, request, inner).await;
+    let response = apply(state, effect, &ctx, request, inner).await;
 
     // The journal shows what a faulted call asked for, like any other.
     let action = params.get("action").map(CompactString::new);
     let masked = params.into_masked();
-    access_log::note(&mut response, |summary| {
+    access_log::note(|summary| {
         summary.action = summary.action.take().or(action);
         summary.user = summary.user.take().or(user.map(CompactString::from));
         if summary.params.is_empty() {
@@ -286,8 +286,8 @@ where
             });
             let code = code.unwrap_or(1999);
             let body = simple_return::render(ctx, Some(code), &text, &[]);
-            let mut response = crate::api::call::xml_response(status, body);
-            access_log::note(&mut response, |summary| summary.code = Some(code));
+            let response = crate::api::call::xml_response(status, body);
+            access_log::note(|summary| summary.code = Some(code));
             response
         }
         Some(FaultEffect::RateLimit { seconds }) => {

@@ -2,6 +2,7 @@
 //! and duration. The query string, headers and body are never logged, so no
 //! password, `Authorization` header or session token can reach the log.
 
+use std::cell::RefCell;
 use std::future::Future;
 use std::time::Instant;
 
@@ -12,10 +13,8 @@ use compact_str::CompactString;
 use crate::admin::journal::Recorded;
 use crate::api::params::Params;
 use crate::state::AppState;
-use crate::xml::record_list::format_datetime;
 
-/// What a handler learned about a call, passed to the log line through the
-/// response extensions.
+/// What a handler learned about a call, for the log line and the journal.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct CallSummary {
     /// The `action` parameter, when the call had one.
@@ -28,15 +27,15 @@ pub(crate) struct CallSummary {
     pub(crate) params: Params,
 }
 
-/// Adds to the summary already on `response`, creating one when absent.
-pub(crate) fn note(response: &mut Response, update: impl FnOnce(&mut CallSummary)) {
-    let extensions = response.extensions_mut();
-    if extensions.get::<CallSummary>().is_none() {
-        extensions.insert(CallSummary::default());
-    }
-    if let Some(summary) = extensions.get_mut::<CallSummary>() {
-        update(summary);
-    }
+tokio::task_local! {
+    /// The summary of the call the current task is serving.
+    static SUMMARY: RefCell<CallSummary>;
+}
+
+/// Adds to the summary of the call being served. Outside [`logged`], as
+/// in a handler called on its own, there is no summary and nothing happens.
+pub(crate) fn note(update: impl FnOnce(&mut CallSummary)) {
+    let _ = SUMMARY.try_with(|summary| update(&mut summary.borrow_mut()));
 }
 
 /// Serves `request` with `serve`, then logs it and adds API calls (paths
@@ -47,16 +46,15 @@ where
     Fut: Future<Output = Response>,
 {
     let started = Instant::now();
-    let arrived = format_datetime(state.now());
+    let arrived = state.clock.now_text();
     let method = request.method().clone();
     let path = CompactString::new(request.uri().path());
 
-    let mut response = serve(request).await;
-
-    let summary = response
-        .extensions_mut()
-        .remove::<CallSummary>()
-        .unwrap_or_default();
+    let served = async {
+        let response = serve(request).await;
+        (response, SUMMARY.with(RefCell::take))
+    };
+    let (response, summary) = SUMMARY.scope(RefCell::default(), served).await;
     let duration_us = started.elapsed().as_micros() as u64;
     tracing::info!(
         %method,

@@ -40,9 +40,9 @@ async fn serve(State(state): State<AppState>, mut request: Request) -> Response 
         Ok(call) => call,
         Err(rejection) => return rejection,
     };
-    let mut response = list(&state, &call).unwrap_or_else(|error| call.error(error));
+    let response = list(&state, &call).unwrap_or_else(|error| call.error(error));
     let params = call.params.clone().into_masked();
-    access_log::note(&mut response, |summary| {
+    access_log::note(|summary| {
         summary.action = Some("list".into());
         summary.params = params;
     });

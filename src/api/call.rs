@@ -131,7 +131,7 @@ pub(crate) fn error_response(ctx: &DocContext, error: &ApiError) -> Response {
     let items = error.items();
     let body = simple_return::render(ctx, Some(error.code()), &error.to_string(), &items);
     let mut response = xml_response(error.status(), body);
-    access_log::note(&mut response, |summary| summary.code = Some(error.code()));
+    access_log::note(|summary| summary.code = Some(error.code()));
     let headers = response.headers_mut();
     if error.status() == StatusCode::UNAUTHORIZED {
         let challenge = HeaderValue::from_static("Basic realm=\"Qualys API\"");

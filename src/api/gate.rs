@@ -112,7 +112,7 @@ where
         }
     };
     report.write_headers(response.headers_mut());
-    access_log::note(&mut response, |summary| summary.user = Some(caller_login));
+    access_log::note(|summary| summary.user = Some(caller_login));
     response
 }
 

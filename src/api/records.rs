@@ -74,10 +74,10 @@ async fn serve(
             format!("expected one of {}", ACTIONS.join(", ")),
         )),
     };
-    let mut response = result.unwrap_or_else(|error| call.error(error));
+    let response = result.unwrap_or_else(|error| call.error(error));
     let action = call.params.get("action").map(CompactString::new);
     let params = call.params.into_masked();
-    access_log::note(&mut response, |summary| {
+    access_log::note(|summary| {
         summary.action = action;
         summary.params = params;
     });
@@ -177,9 +177,9 @@ fn list(state: &AppState, kind: RecordKind, call: &Call) -> Result<Response, Api
 
 /// Renders BATCH_RETURN, logging the first failure code among the batches.
 fn batch_response(status: StatusCode, ctx: &DocContext, batches: &[Batch]) -> Response {
-    let mut response = xml_response(status, batch_return::render(ctx, batches));
+    let response = xml_response(status, batch_return::render(ctx, batches));
     let code = batches.iter().find_map(|batch| batch.code);
-    access_log::note(&mut response, |summary| summary.code = code);
+    access_log::note(|summary| summary.code = code);
     response
 }
 

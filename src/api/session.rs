@@ -120,10 +120,10 @@ async fn serve(State(state): State<AppState>, request: Request) -> Response {
             "expected login or logout",
         )),
     };
-    let mut response = result.unwrap_or_else(|error| error_response(&ctx, &error));
+    let response = result.unwrap_or_else(|error| error_response(&ctx, &error));
     let action = action.map(CompactString::from);
     let masked = params.into_masked();
-    access_log::note(&mut response, |summary| {
+    access_log::note(|summary| {
         summary.action = action;
         summary.params = masked;
     });
