@@ -2,12 +2,13 @@
 //! fault rules, who is calling, the rate and concurrency limits (reported in
 //! headers on every response) and, on v2 routes, the `X-Requested-With` header.
 
-use std::future::Future;
+use std::future::{ready, Future};
 
 use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
 use compact_str::CompactString;
+use futures_util::future::Either;
 
 use crate::admin::faults;
 use crate::state::AppState;
@@ -49,29 +50,37 @@ pub(crate) async fn guard(
 /// [`Checks::FaultsOnly`]): the same as [`guard`] for a handler that calls
 /// it itself, which saves the middleware's per-request service clone, boxed
 /// future and extension map on the busiest routes.
-pub(crate) async fn checked<F, Fut>(
-    state: &AppState,
+pub(crate) fn checked<'a, F, Fut>(
+    state: &'a AppState,
     checks: Checks,
     request: Request,
     handler: F,
-) -> Response
+) -> impl Future<Output = Response> + Send + 'a
 where
-    F: FnOnce(Request, Option<Caller>) -> Fut,
-    Fut: Future<Output = Response>,
+    F: FnOnce(Request, Option<Caller>) -> Fut + Send + 'a,
+    Fut: Future<Output = Response> + Send + 'a,
 {
-    faults::inject(state, request, |request| {
+    faults::inject(state, request, move |request| {
         admit(state, checks, request, handler)
     })
-    .await
 }
 
-async fn admit<F, Fut>(state: &AppState, checks: Checks, request: Request, handler: F) -> Response
+/// Identifies the caller and applies the limits and the header check, then
+/// runs `handler`. The checks run before the returned future is first
+/// polled, so that future holds only the handler's future and what the
+/// response headers need, not the request and every error path's locals.
+fn admit<'a, F, Fut>(
+    state: &'a AppState,
+    checks: Checks,
+    request: Request,
+    handler: F,
+) -> impl Future<Output = Response> + Send + 'a
 where
-    F: FnOnce(Request, Option<Caller>) -> Fut,
-    Fut: Future<Output = Response>,
+    F: FnOnce(Request, Option<Caller>) -> Fut + Send + 'a,
+    Fut: Future<Output = Response> + Send + 'a,
 {
     if checks == Checks::FaultsOnly {
-        return handler(request, None).await;
+        return Either::Left(Either::Left(handler(request, None)));
     }
     let caller = match auth::identify(state, request.headers()) {
         Ok(caller) => caller,
@@ -82,38 +91,36 @@ where
                 .limits
                 .anonymous_report()
                 .write_headers(response.headers_mut());
-            return response;
+            return Either::Left(Either::Right(ready(response)));
         }
     };
 
     let caller_login = CompactString::new(&caller.login);
     let (permit, report) = state.limits.begin(&caller.login);
-    let mut response = match permit {
-        Ok(permit) => {
-            // v2 calls need the `X-Requested-With` header; the v1 pages
-            // under `/msp/` do not.
-            let missing_header = match checks {
-                Checks::CallerAndHeader => auth::require_requested_with(request.headers()).err(),
-                _ => None,
-            };
-            let response = match missing_header {
-                Some(error) => {
-                    let ctx = state.doc_context(request.headers(), None);
-                    error_response(&ctx, &error)
-                }
-                None => handler(request, Some(caller)).await,
-            };
-            drop(permit);
-            response
+    // v2 calls need the `X-Requested-With` header; the v1 pages under
+    // `/msp/` do not.
+    let refusal = match permit {
+        Err(exceeded) => Some(limit_error(exceeded)),
+        Ok(_) if checks == Checks::CallerAndHeader => {
+            auth::require_requested_with(request.headers()).err()
         }
-        Err(exceeded) => {
-            let ctx = state.doc_context(request.headers(), None);
-            error_response(&ctx, &limit_error(exceeded))
-        }
+        Ok(_) => None,
     };
-    report.write_headers(response.headers_mut());
-    access_log::note(|summary| summary.user = Some(caller_login));
-    response
+    let served = match refusal {
+        Some(error) => {
+            let ctx = state.doc_context(request.headers(), None);
+            Either::Left(ready(error_response(&ctx, &error)))
+        }
+        None => Either::Right(handler(request, Some(caller))),
+    };
+    Either::Right(async move {
+        let mut response = served.await;
+        // The call no longer counts as running once its response is ready.
+        drop(permit);
+        report.write_headers(response.headers_mut());
+        access_log::note(|summary| summary.user = Some(caller_login));
+        response
+    })
 }
 
 fn limit_error(exceeded: LimitExceeded) -> ApiError {
