@@ -3,6 +3,7 @@
 use std::any::Any;
 use std::convert::Infallible;
 use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use axum::extract::Request;
@@ -26,9 +27,11 @@ use crate::xml::{simple_return, DocContext};
 /// directly, and a router for everything else (other Qualys routes, DTDs,
 /// the admin API, a Qualys-style answer for unknown paths). Every request is
 /// logged and a handler panic becomes an XML error.
-#[derive(Clone)]
 pub(crate) struct App {
-    state: AppState,
+    /// A handle of this connection's own. Every request's future holds a
+    /// reference to it, and counting those on a per-connection count keeps
+    /// the worker threads from all writing to the shared state's count.
+    state: Arc<AppState>,
     router: Router,
     https: bool,
 }
@@ -37,7 +40,7 @@ impl App {
     pub(crate) fn new(state: AppState) -> App {
         App {
             router: router(state.clone()),
-            state,
+            state: Arc::new(state),
             https: false,
         }
     }
@@ -48,6 +51,17 @@ impl App {
         App {
             https: true,
             ..self.clone()
+        }
+    }
+}
+
+impl Clone for App {
+    /// Returns the app for a new connection, with a state handle of its own.
+    fn clone(&self) -> App {
+        App {
+            state: Arc::new(AppState::clone(&self.state)),
+            router: self.router.clone(),
+            https: self.https,
         }
     }
 }
@@ -66,7 +80,7 @@ impl Service<Request> for App {
             let https = HeaderValue::from_static("https");
             request.headers_mut().insert(FORWARDED_PROTO, https);
         }
-        let state = self.state.clone();
+        let state = Arc::clone(&self.state);
         // A record kind, or the router for any other path.
         let route = crate::api::records::kind_for_path(request.uri().path())
             .ok_or_else(|| self.router.clone());
@@ -184,7 +198,7 @@ mod tests {
             }),
         );
         let app = App {
-            state,
+            state: Arc::new(state),
             router,
             https: false,
         };

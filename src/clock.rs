@@ -2,6 +2,7 @@
 //! or a frozen instant so whole responses can be compared byte for byte.
 
 use std::cell::RefCell;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use compact_str::CompactString;
@@ -14,18 +15,24 @@ use crate::xml::record_list::format_datetime;
 #[derive(Debug, Default)]
 pub(crate) struct Clock {
     frozen: RwLock<Option<OffsetDateTime>>,
+    /// Whether `frozen` holds an instant, written under its write lock. Every
+    /// request reads the clock, and a running clock, the usual case, is then
+    /// read without touching the lock, which both worker threads would
+    /// otherwise write to on every call.
+    is_frozen: AtomicBool,
 }
 
 impl Clock {
     pub(crate) fn new(frozen: Option<OffsetDateTime>) -> Clock {
         Clock {
+            is_frozen: AtomicBool::new(frozen.is_some()),
             frozen: RwLock::new(frozen.map(whole_seconds)),
         }
     }
 
     /// The current time, truncated to whole seconds as Qualys shows it.
     pub(crate) fn now(&self) -> OffsetDateTime {
-        match *self.frozen.read() {
+        match self.frozen() {
             Some(at) => at,
             None => whole_seconds(OffsetDateTime::now_utc()),
         }
@@ -34,7 +41,7 @@ impl Clock {
     /// The current time as Qualys writes it, `2018-02-13T21:16:41Z`. Each
     /// thread formats a running clock's time once a second.
     pub(crate) fn now_text(&self) -> CompactString {
-        if let Some(at) = *self.frozen.read() {
+        if let Some(at) = self.frozen() {
             return format_datetime(at);
         }
         let seconds = SystemTime::now()
@@ -58,11 +65,16 @@ impl Clock {
 
     /// Freezes the clock at `at`, or lets it run again with `None`.
     pub(crate) fn set(&self, at: Option<OffsetDateTime>) {
-        *self.frozen.write() = at.map(whole_seconds);
+        let mut frozen = self.frozen.write();
+        *frozen = at.map(whole_seconds);
+        self.is_frozen.store(at.is_some(), Ordering::Release);
     }
 
     /// The frozen instant, if the clock is frozen.
     pub(crate) fn frozen(&self) -> Option<OffsetDateTime> {
+        if !self.is_frozen.load(Ordering::Acquire) {
+            return None;
+        }
         *self.frozen.read()
     }
 }

@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use arc_swap::{ArcSwap, ArcSwapOption};
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue};
 use parking_lot::{Mutex, RwLock};
 use time::OffsetDateTime;
@@ -41,7 +42,9 @@ impl std::ops::Deref for AppState {
 /// The state an [`AppState`] points to.
 pub(crate) struct SharedState {
     pub(crate) stores: Arc<Stores>,
-    pub(crate) directory: Arc<RwLock<Directory>>,
+    /// Read on every call, replaced whole on reset and import. Readers load
+    /// it without a lock.
+    pub(crate) directory: ArcSwap<Directory>,
     pub(crate) sessions: Arc<Sessions>,
     pub(crate) limits: Arc<Limits>,
     pub(crate) journal: Arc<Journal>,
@@ -51,7 +54,7 @@ pub(crate) struct SharedState {
 }
 
 /// Accounts and networks: the configured ones plus those of loaded state.
-#[derive(Clone, Debug, Default)]
+#[derive(Debug, Default)]
 pub(crate) struct Directory {
     pub(crate) users: Vec<User>,
     pub(crate) networks: Option<Vec<u64>>,
@@ -63,16 +66,17 @@ pub(crate) struct Directory {
 
 /// One `Authorization` header value and the login it was accepted for, so a
 /// client that sends the same header on every call is not decoded and
-/// checked again each time.
+/// checked again each time. It is read without a lock, so calls on
+/// different threads do not contend for it.
 #[derive(Default)]
-pub(crate) struct AcceptedCredentials(Mutex<Option<(HeaderValue, String)>>);
+pub(crate) struct AcceptedCredentials(ArcSwapOption<(HeaderValue, String)>);
 
 impl AcceptedCredentials {
     /// Returns the login accepted for exactly this header value, if it is
     /// the last one.
     pub(crate) fn login_for(&self, value: &HeaderValue) -> Option<String> {
-        let memo = self.0.lock();
-        let (header, login) = memo.as_ref()?;
+        let memo = self.0.load();
+        let (header, login) = memo.as_deref()?;
         (header.as_bytes() == value.as_bytes()).then(|| login.clone())
     }
 
@@ -80,16 +84,8 @@ impl AcceptedCredentials {
     pub(crate) fn remember(&self, value: &HeaderValue, login: &str) {
         // A copy, so the memo does not keep the request's read buffer alive.
         if let Ok(header) = HeaderValue::from_bytes(value.as_bytes()) {
-            *self.0.lock() = Some((header, login.to_owned()));
+            self.0.store(Some(Arc::new((header, login.to_owned()))));
         }
-    }
-}
-
-impl Clone for AcceptedCredentials {
-    /// Returns an empty memo, because a copy remembers nothing it did not
-    /// accept itself.
-    fn clone(&self) -> Self {
-        AcceptedCredentials::default()
     }
 }
 
@@ -97,6 +93,27 @@ impl std::fmt::Debug for AcceptedCredentials {
     /// Shows nothing of the header, which carries a password.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("AcceptedCredentials")
+    }
+}
+
+/// The store one call works on. The shared store is borrowed rather than
+/// counted, so calls on different threads do not all write to its
+/// reference count.
+pub(crate) enum StoreRef<'a> {
+    /// The store every login shares.
+    Shared(&'a RwLock<Store>),
+    /// The store of one login, when users are isolated.
+    Login(SharedStore),
+}
+
+impl std::ops::Deref for StoreRef<'_> {
+    type Target = RwLock<Store>;
+
+    fn deref(&self) -> &RwLock<Store> {
+        match self {
+            StoreRef::Shared(store) => store,
+            StoreRef::Login(store) => store,
+        }
     }
 }
 
@@ -110,15 +127,15 @@ pub(crate) struct Stores {
 
 impl Stores {
     /// The store that `login` reads and writes.
-    pub(crate) fn for_login(&self, login: &str) -> SharedStore {
+    pub(crate) fn for_login(&self, login: &str) -> StoreRef<'_> {
         let Some(per_login) = &self.per_login else {
-            return Arc::clone(&self.shared);
+            return StoreRef::Shared(&self.shared);
         };
         let mut stores = per_login.lock();
         let store = stores
             .entry(login.to_owned())
             .or_insert_with(|| Arc::new(RwLock::new(self.seed.clone())));
-        Arc::clone(store)
+        StoreRef::Login(Arc::clone(store))
     }
 
     /// The store shared by every login, which state export and import use.
@@ -173,7 +190,7 @@ impl AppState {
                 shared: Arc::new(RwLock::new(current)),
                 per_login: settings.isolate_users.then(|| Mutex::new(HashMap::new())),
             }),
-            directory: Arc::new(RwLock::new(directory)),
+            directory: ArcSwap::from_pointee(directory),
             sessions: Arc::new(Sessions::new(settings.session_timeout)),
             limits: Arc::new(Limits::new(&settings)),
             journal: Arc::new(Journal::new(settings.journal_size)),
@@ -208,7 +225,8 @@ impl AppState {
         };
         self.stores.replace(store);
         let seed = reload_seed.then_some(self.settings.seed.as_ref()).flatten();
-        *self.directory.write() = base_directory(&self.settings, seed);
+        self.directory
+            .store(Arc::new(base_directory(&self.settings, seed)));
         self.journal.clear();
         self.sessions.clear();
         self.limits.clear();
@@ -217,8 +235,7 @@ impl AppState {
     /// The shared store as a state document.
     pub(crate) fn export(&self, include_passwords: bool) -> StateDoc {
         let mut doc = StateDoc::from_store(&self.stores.shared().read(), include_passwords);
-        let directory = self.directory.read();
-        doc.networks = directory.networks.clone();
+        doc.networks = self.directory.load().networks.clone();
         doc
     }
 
@@ -238,7 +255,8 @@ impl AppState {
         };
         let store = doc.build_store(&ctx)?;
         self.stores.replace(store);
-        *self.directory.write() = base_directory(&self.settings, Some(doc));
+        self.directory
+            .store(Arc::new(base_directory(&self.settings, Some(doc))));
         Ok(())
     }
 

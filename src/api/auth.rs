@@ -28,7 +28,7 @@ pub(crate) struct Caller {
 /// Identifies the caller from Basic credentials, else from the session cookie.
 pub(crate) fn identify(state: &AppState, headers: &HeaderMap) -> Result<Caller, ApiError> {
     if let Some(value) = headers.get(header::AUTHORIZATION) {
-        let directory = state.directory.read();
+        let directory = state.directory.load();
         if let Some(login) = directory.accepted.login_for(value) {
             return Ok(Caller { login });
         }

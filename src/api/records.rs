@@ -10,7 +10,7 @@ use compact_str::CompactString;
 use crate::domain::change::RecordChange;
 use crate::domain::record::{RecordKind, Stamp};
 use crate::domain::store::ListQuery;
-use crate::state::AppState;
+use crate::state::{AppState, StoreRef};
 use crate::xml::batch_return::{self, Batch};
 use crate::xml::record_list::{self, Details, PageWarning};
 use crate::xml::DocContext;
@@ -39,7 +39,7 @@ pub(crate) async fn handle(state: &AppState, kind: RecordKind, request: Request)
         state,
         gate::Checks::CallerAndHeader,
         request,
-        |request, caller| serve(state.clone(), kind, request, caller),
+        move |request, caller| serve(state, kind, request, caller),
     )
     .await
 }
@@ -51,12 +51,12 @@ const IP_CHANGES: &[&str] = &["add_ips", "remove_ips"];
 const LIST_PARAMS: &[&str] = &["ids", "id_min", "id_max", "details", "title", "comments"];
 
 async fn serve(
-    state: AppState,
+    state: &AppState,
     kind: RecordKind,
     request: Request,
     caller: Option<Caller>,
 ) -> Response {
-    let call = match Call::accept(&state, request, caller).await {
+    let call = match Call::accept(state, request, caller).await {
         Ok(call) => call,
         Err(rejection) => return rejection,
     };
@@ -64,10 +64,10 @@ async fn serve(
     let action = ACTIONS.iter().find(|name| name.eq_ignore_ascii_case(sent));
     let result = match action {
         _ if sent.is_empty() => Err(ApiError::MissingParams(vec!["action"])),
-        Some(&"create") => create(&state, kind, &call),
-        Some(&"update") => update(&state, kind, &call),
-        Some(&"delete") => delete(&state, kind, &call),
-        Some(&"list") => list(&state, kind, &call),
+        Some(&"create") => create(state, kind, &call),
+        Some(&"update") => update(state, kind, &call),
+        Some(&"delete") => delete(state, kind, &call),
+        Some(&"list") => list(state, kind, &call),
         _ => Err(ApiError::invalid(
             "action",
             sent,
@@ -219,7 +219,7 @@ fn next_page_url(call: &Call, kind: RecordKind, next_id: u64) -> String {
 
 /// Reads the record parameters against the networks configured now.
 fn read_change(state: &AppState, kind: RecordKind, call: &Call) -> Result<RecordChange, ApiError> {
-    let directory = state.directory.read();
+    let directory = state.directory.load();
     let ctx = FieldContext {
         kind,
         networks: directory.networks.as_deref(),
@@ -234,6 +234,6 @@ fn stamp(state: &AppState, call: &Call) -> Stamp {
     }
 }
 
-fn call_store(state: &AppState, call: &Call) -> crate::state::SharedStore {
+fn call_store<'a>(state: &'a AppState, call: &Call) -> StoreRef<'a> {
     state.stores.for_login(&call.caller.login)
 }

@@ -157,7 +157,7 @@ fn login(state: &AppState, ctx: &DocContext, params: &Params) -> Result<Response
             .filter(|n| !params.has(n));
         return Err(ApiError::MissingParams(missing.collect()));
     };
-    let caller: Caller = auth::check_password(&state.directory.read().users, &username, &password)?;
+    let caller: Caller = auth::check_password(&state.directory.load().users, &username, &password)?;
 
     let token = state.sessions.open(&caller.login);
     let max_age = state.settings.session_timeout.as_secs();
