@@ -9,6 +9,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use arc_swap::ArcSwap;
 use axum::http::{HeaderMap, HeaderName, HeaderValue};
 use parking_lot::Mutex;
 
@@ -24,13 +25,25 @@ pub(crate) struct Limits {
     rate_limit: Option<u32>,
     window: Duration,
     concurrency_limit: Option<u32>,
-    users: Mutex<HashMap<Arc<str>, Usage>>,
+    /// Each user's counters, looked up without a lock so that calls only
+    /// ever contend for their own user's counters. The map is copied to add
+    /// users, so it is rebuilt only once the users in `added` reach a
+    /// quarter of its size: adding n users copies O(n) entries in all.
+    users: ArcSwap<UserMap>,
+    /// Users added since `users` was last rebuilt.
+    added: Mutex<UserMap>,
 }
 
+type UserMap = HashMap<Box<str>, Arc<UserUsage>>;
+
+/// One user's counters, behind a lock of their own.
+#[derive(Default)]
+struct UserUsage(Mutex<Usage>);
+
+#[derive(Default)]
 struct Usage {
-    /// The map's key again, shared with the permits of running calls.
-    login: Arc<str>,
-    window_start: Instant,
+    /// When the current rate window started; `None` before the first call.
+    window_start: Option<Instant>,
     calls: u32,
     running: u32,
 }
@@ -57,16 +70,13 @@ pub(crate) enum LimitExceeded {
 
 /// A running call. Dropping it frees its concurrency slot.
 pub(crate) struct Permit {
-    limits: Arc<Limits>,
-    login: Arc<str>,
+    user: Arc<UserUsage>,
 }
 
 impl Drop for Permit {
     fn drop(&mut self) {
-        let mut users = self.limits.users.lock();
-        if let Some(usage) = users.get_mut(&*self.login) {
-            usage.running = usage.running.saturating_sub(1);
-        }
+        let mut usage = self.user.0.lock();
+        usage.running = usage.running.saturating_sub(1);
     }
 }
 
@@ -76,40 +86,51 @@ impl Limits {
             rate_limit: settings.rate_limit,
             window: settings.rate_window.max(Duration::from_secs(1)),
             concurrency_limit: settings.concurrency_limit,
-            users: Mutex::new(HashMap::new()),
+            users: ArcSwap::default(),
+            added: Mutex::default(),
         }
     }
 
     /// Admits a call by `login`, checking concurrency before rate as Qualys
     /// does. A rejected call is not counted against the window.
-    pub(crate) fn begin(
-        self: &Arc<Self>,
-        login: &str,
-    ) -> (Result<Permit, LimitExceeded>, LimitReport) {
+    pub(crate) fn begin(&self, login: &str) -> (Result<Permit, LimitExceeded>, LimitReport) {
+        let user = self.user(login);
         let now = Instant::now();
-        let mut users = self.users.lock();
-        if let Some(usage) = users.get_mut(login) {
-            return self.count(usage, now);
+        let mut usage = user.0.lock();
+        let (verdict, report) = self.count(&mut usage, now);
+        drop(usage);
+        (verdict.map(|()| Permit { user }), report)
+    }
+
+    /// The counters of `login`, added when this is its first call.
+    fn user(&self, login: &str) -> Arc<UserUsage> {
+        if let Some(user) = self.users.load().get(login) {
+            return Arc::clone(user);
         }
-        let login: Arc<str> = Arc::from(login);
-        let usage = users.entry(Arc::clone(&login)).or_insert(Usage {
-            login,
-            window_start: now,
-            calls: 0,
-            running: 0,
-        });
-        self.count(usage, now)
+        let mut added = self.added.lock();
+        // Another call may have rebuilt the map since the lookup above.
+        let users = self.users.load_full();
+        if let Some(user) = users.get(login).or_else(|| added.get(login)) {
+            return Arc::clone(user);
+        }
+        let user = Arc::new(UserUsage::default());
+        added.insert(login.into(), Arc::clone(&user));
+        if added.len() > users.len() / 4 {
+            let mut rebuilt = UserMap::clone(&users);
+            rebuilt.extend(added.drain());
+            self.users.store(Arc::new(rebuilt));
+        }
+        user
     }
 
     /// Starts a new window when the last one ended, then admits or turns
     /// away one call.
-    fn count(
-        self: &Arc<Self>,
-        usage: &mut Usage,
-        now: Instant,
-    ) -> (Result<Permit, LimitExceeded>, LimitReport) {
-        if now.duration_since(usage.window_start) >= self.window {
-            usage.window_start = now;
+    fn count(&self, usage: &mut Usage, now: Instant) -> (Result<(), LimitExceeded>, LimitReport) {
+        let window_over = usage
+            .window_start
+            .is_none_or(|start| now.duration_since(start) >= self.window);
+        if window_over {
+            usage.window_start = Some(now);
             usage.calls = 0;
         }
 
@@ -122,21 +143,22 @@ impl Limits {
         if let Err(LimitExceeded::Rate { seconds_to_wait }) = verdict {
             report.to_wait_secs = seconds_to_wait;
         }
-        let permit = verdict.map(|()| Permit {
-            limits: Arc::clone(self),
-            login: Arc::clone(&usage.login),
-        });
-        (permit, report)
+        (verdict, report)
     }
 
     /// The counters of every user, for the admin API and dashboard.
     pub(crate) fn snapshot(&self) -> serde_json::Value {
         let now = Instant::now();
-        let users = self.users.lock();
+        let added = self.added.lock();
+        let users = self.users.load();
         let mut by_user: Vec<serde_json::Value> = users
             .iter()
-            .map(|(login, usage)| {
-                let in_window = now.duration_since(usage.window_start) < self.window;
+            .chain(added.iter())
+            .map(|(login, user)| {
+                let usage = user.0.lock();
+                let in_window = usage
+                    .window_start
+                    .is_some_and(|start| now.duration_since(start) < self.window);
                 serde_json::json!({
                     "user": &**login,
                     "calls_in_window": if in_window { usage.calls } else { 0 },
@@ -155,7 +177,9 @@ impl Limits {
 
     /// Forgets every user's counters.
     pub(crate) fn clear(&self) {
-        self.users.lock().clear();
+        let mut added = self.added.lock();
+        added.clear();
+        self.users.store(Arc::default());
     }
 
     /// The report for a response that reached no user, such as a 401.
@@ -181,7 +205,9 @@ impl Limits {
         }
         if let Some(max) = self.rate_limit {
             if usage.calls >= max {
-                let elapsed = now.duration_since(usage.window_start);
+                let elapsed = usage
+                    .window_start
+                    .map_or(Duration::ZERO, |start| now.duration_since(start));
                 let left = self.window.saturating_sub(elapsed);
                 return Err(LimitExceeded::Rate {
                     seconds_to_wait: left.as_secs_f64().ceil().max(1.0) as u64,
@@ -236,5 +262,63 @@ fn number(value: u64) -> HeaderValue {
         1_000 => HeaderValue::from_static("1000"),
         1_000_000 => HeaderValue::from_static("1000000"),
         _ => HeaderValue::from(value),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn limits(rate_limit: Option<u32>, concurrency_limit: Option<u32>) -> Limits {
+        Limits::new(&Settings {
+            rate_limit,
+            concurrency_limit,
+            ..Settings::default()
+        })
+    }
+
+    #[test]
+    fn many_users_keep_their_own_counters() {
+        let limits = limits(Some(3), None);
+        let logins: Vec<String> = (0..500).map(|n| format!("user{n}")).collect();
+
+        for round in 1..=3 {
+            for login in &logins {
+                let (permit, report) = limits.begin(login);
+                assert!(permit.is_ok(), "{login} round {round}");
+                assert_eq!(report.remaining, 3 - round, "{login} round {round}");
+            }
+        }
+
+        for login in &logins {
+            let (permit, report) = limits.begin(login);
+            assert!(matches!(permit, Err(LimitExceeded::Rate { .. })), "{login}");
+            assert_eq!(report.remaining, 0, "{login}");
+        }
+        let snapshot = limits.snapshot();
+        assert_eq!(snapshot["users"].as_array().map(Vec::len), Some(500));
+    }
+
+    #[test]
+    fn permit_frees_its_slot_and_clear_forgets_users() {
+        let limits = limits(None, Some(1));
+
+        let (first, report) = limits.begin("a");
+        assert!(first.is_ok());
+        assert_eq!(report.running, 1);
+        let (second, _) = limits.begin("a");
+        assert_eq!(
+            second.err(),
+            Some(LimitExceeded::Concurrency { calls_to_finish: 1 })
+        );
+        drop(first);
+        let (third, report) = limits.begin("a");
+        assert!(third.is_ok());
+        assert_eq!(report.running, 1);
+
+        limits.clear();
+        assert_eq!(limits.snapshot()["users"].as_array().map(Vec::len), Some(0));
+        let (_, report) = limits.begin("a");
+        assert_eq!(report.remaining, UNLIMITED_CALLS - 1);
     }
 }
