@@ -102,7 +102,7 @@ impl Limits {
         (verdict.map(|()| Permit { user }), report)
     }
 
-    /// The counters of `login`, added when this is its first call.
+    /// Returns the counters of `login`, adding them on its first call.
     fn user(&self, login: &str) -> Arc<UserUsage> {
         if let Some(user) = self.users.load().get(login) {
             return Arc::clone(user);
