@@ -2,6 +2,7 @@
 
 use std::any::Any;
 use std::convert::Infallible;
+use std::future::{ready, Ready};
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -27,42 +28,62 @@ use crate::xml::{simple_return, DocContext};
 /// directly, and a router for everything else (other Qualys routes, DTDs,
 /// the admin API, a Qualys-style answer for unknown paths). Every request is
 /// logged and a handler panic becomes an XML error.
-pub(crate) struct App {
-    /// A handle of this connection's own. Every request's future holds a
-    /// reference to it, and counting those on a per-connection count keeps
-    /// the worker threads from all writing to the shared state's count.
-    state: Arc<AppState>,
+///
+/// [`MakeApp`] makes one for each connection, and axum clones that one for
+/// each request, so a clone only counts a reference that the connection's
+/// own requests share.
+#[derive(Clone)]
+pub(crate) struct App(Arc<AppParts>);
+
+struct AppParts {
+    state: AppState,
     router: Router,
     https: bool,
 }
 
-impl App {
-    pub(crate) fn new(state: AppState) -> App {
-        App {
+/// Makes the [`App`] of each new connection. A handle per connection keeps
+/// the worker threads from all counting references on one shared handle.
+#[derive(Clone)]
+pub(crate) struct MakeApp {
+    state: AppState,
+    router: Router,
+    https: bool,
+}
+
+impl MakeApp {
+    pub(crate) fn new(state: AppState) -> MakeApp {
+        MakeApp {
             router: router(state.clone()),
-            state: Arc::new(state),
+            state,
             https: false,
         }
     }
 
     /// The same app for a TLS listener: requests are marked, so the URLs in
     /// responses name https.
-    pub(crate) fn for_https(&self) -> App {
-        App {
+    pub(crate) fn for_https(&self) -> MakeApp {
+        MakeApp {
             https: true,
             ..self.clone()
         }
     }
 }
 
-impl Clone for App {
-    /// Returns the app for a new connection, with a state handle of its own.
-    fn clone(&self) -> App {
-        App {
-            state: Arc::new(AppState::clone(&self.state)),
+impl<Connection> Service<Connection> for MakeApp {
+    type Response = App;
+    type Error = Infallible;
+    type Future = Ready<Result<App, Infallible>>;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, _: Connection) -> Self::Future {
+        ready(Ok(App(Arc::new(AppParts {
+            state: self.state.clone(),
             router: self.router.clone(),
             https: self.https,
-        }
+        }))))
     }
 }
 
@@ -76,18 +97,19 @@ impl Service<Request> for App {
     }
 
     fn call(&mut self, mut request: Request) -> Self::Future {
-        if self.https {
+        if self.0.https {
             let https = HeaderValue::from_static("https");
             request.headers_mut().insert(FORWARDED_PROTO, https);
         }
-        let state = Arc::clone(&self.state);
+        let app = Arc::clone(&self.0);
         // A record kind, or the router for any other path.
         let route = crate::api::records::kind_for_path(request.uri().path())
-            .ok_or_else(|| self.router.clone());
+            .ok_or_else(|| app.router.clone());
         Box::pin(async move {
-            let response = logged(&state, request, |request| async {
+            let state = &app.state;
+            let response = logged(state, request, |request| async {
                 let served = match route {
-                    Ok(kind) => Either::Left(crate::api::records::handle(&state, kind, request)),
+                    Ok(kind) => Either::Left(crate::api::records::handle(state, kind, request)),
                     Err(router) => Either::Right(async move {
                         match router.oneshot(request).await {
                             Ok(response) => response,
@@ -187,6 +209,19 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn each_connection_gets_its_own_app() {
+        let state = AppState::new(Settings::default(), None).unwrap();
+        let mut make = MakeApp::new(state);
+
+        let first = make.call(()).await.unwrap();
+        let second = make.call(()).await.unwrap();
+        let per_request = first.clone();
+
+        assert!(!Arc::ptr_eq(&first.0, &second.0));
+        assert!(Arc::ptr_eq(&first.0, &per_request.0));
+    }
+
+    #[tokio::test]
     async fn a_panicking_handler_gets_an_xml_error() {
         let state = AppState::new(Settings::default(), None).unwrap();
         let router = Router::new().route(
@@ -197,11 +232,11 @@ mod tests {
                 Response::new(Body::empty())
             }),
         );
-        let app = App {
-            state: Arc::new(state),
+        let app = App(Arc::new(AppParts {
+            state,
             router,
             https: false,
-        };
+        }));
         let request = Request::get("/boom").body(Body::empty()).unwrap();
         let response = app.oneshot(request).await.unwrap();
         assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);

@@ -7,7 +7,6 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use axum::ServiceExt;
 use tokio::net::TcpListener;
 use tokio::sync::{oneshot, watch};
 
@@ -17,7 +16,7 @@ use crate::admin::faults::FaultSpec;
 use crate::admin::journal::{JournalEntry, JournalFilter};
 use crate::admin::state_doc::StateDoc;
 use crate::admin::state_file::{self, Loaded};
-use crate::app::App;
+use crate::app::MakeApp;
 use crate::domain::record::{Record, RecordKind};
 use crate::idle::IdleListener;
 use crate::settings::{Settings, User};
@@ -117,7 +116,7 @@ async fn run(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> io::Result<()> {
-    let app = App::new(state.clone());
+    let app = MakeApp::new(state.clone());
 
     // Both listeners stop on the same signal.
     let (stop, stopped) = watch::channel(false);
@@ -147,12 +146,12 @@ async fn run(
 
     let https_task = https.map(|listener| {
         // Requests through TLS are marked, so the URLs in responses name https.
-        let https_app = app.for_https().into_make_service();
+        let https_app = app.for_https();
         let serve = axum::serve(listener, https_app).with_graceful_shutdown(wait(stopped.clone()));
         tokio::spawn(async move { serve.await })
     });
     let http = IdleListener::new(http, state.settings.idle_timeout);
-    let serving = axum::serve(http, app.into_make_service())
+    let serving = axum::serve(http, app)
         .with_graceful_shutdown(wait(stopped.clone()))
         .into_future();
     // A client that never finishes its request must not keep the server
