@@ -41,7 +41,7 @@ async fn serve(State(state): State<AppState>, mut request: Request) -> Response 
         Err(rejection) => return rejection,
     };
     let response = list(&state, &call).unwrap_or_else(|error| call.error(error));
-    let params = call.params.clone().into_masked();
+    let params = call.params.into_masked();
     access_log::note(|summary| {
         summary.action = Some("list".into());
         summary.params = params;

@@ -2,13 +2,12 @@
 //! fault rules, who is calling, the rate and concurrency limits (reported in
 //! headers on every response) and, on v2 routes, the `X-Requested-With` header.
 
-use std::future::{ready, Future};
+use std::future::Future;
 
 use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
 use compact_str::CompactString;
-use futures_util::future::Either;
 
 use crate::admin::faults;
 use crate::state::AppState;
@@ -66,21 +65,14 @@ where
 }
 
 /// Identifies the caller and applies the limits and the header check, then
-/// runs `handler`. The checks run before the returned future is first
-/// polled, so that future holds only the handler's future and what the
-/// response headers need, not the request and every error path's locals.
-fn admit<'a, F, Fut>(
-    state: &'a AppState,
-    checks: Checks,
-    request: Request,
-    handler: F,
-) -> impl Future<Output = Response> + Send + 'a
+/// runs `handler`. The limit headers go on every response, rejections included.
+async fn admit<F, Fut>(state: &AppState, checks: Checks, request: Request, handler: F) -> Response
 where
-    F: FnOnce(Request, Option<Caller>) -> Fut + Send + 'a,
-    Fut: Future<Output = Response> + Send + 'a,
+    F: FnOnce(Request, Option<Caller>) -> Fut,
+    Fut: Future<Output = Response>,
 {
     if checks == Checks::FaultsOnly {
-        return Either::Left(Either::Left(handler(request, None)));
+        return handler(request, None).await;
     }
     let caller = match auth::identify(state, request.headers()) {
         Ok(caller) => caller,
@@ -91,7 +83,7 @@ where
                 .limits
                 .anonymous_report()
                 .write_headers(response.headers_mut());
-            return Either::Left(Either::Right(ready(response)));
+            return response;
         }
     };
 
@@ -99,28 +91,25 @@ where
     let (permit, report) = state.limits.begin(&caller.login);
     // v2 calls need the `X-Requested-With` header; the v1 pages under
     // `/msp/` do not.
-    let refusal = match permit {
+    let rejection = match permit {
         Err(exceeded) => Some(limit_error(exceeded)),
         Ok(_) if checks == Checks::CallerAndHeader => {
             auth::require_requested_with(request.headers()).err()
         }
         Ok(_) => None,
     };
-    let served = match refusal {
+    let mut response = match rejection {
         Some(error) => {
             let ctx = state.doc_context(request.headers(), None);
-            Either::Left(ready(error_response(&ctx, &error)))
+            error_response(&ctx, &error)
         }
-        None => Either::Right(handler(request, Some(caller))),
+        None => handler(request, Some(caller)).await,
     };
-    Either::Right(async move {
-        let mut response = served.await;
-        // The call no longer counts as running once its response is ready.
-        drop(permit);
-        report.write_headers(response.headers_mut());
-        access_log::note(|summary| summary.user = Some(caller_login));
-        response
-    })
+    // The call no longer counts as running once its response is ready.
+    drop(permit);
+    report.write_headers(response.headers_mut());
+    access_log::note(|summary| summary.user = Some(caller_login));
+    response
 }
 
 fn limit_error(exceeded: LimitExceeded) -> ApiError {

@@ -24,8 +24,8 @@ use super::gate;
 use super::params;
 use super::record_params::{self, FieldContext};
 
-/// The record kind whose route `path` is: `/api/2.0/fo/auth/{kind}/`, with
-/// or without the trailing slash.
+/// Returns the record kind whose route is `path`: `/api/2.0/fo/auth/{kind}/`,
+/// with or without the trailing slash.
 pub(crate) fn kind_for_path(path: &str) -> Option<RecordKind> {
     let name = path.strip_prefix("/api/2.0/fo/auth/")?;
     let name = name.strip_suffix('/').unwrap_or(name);
@@ -60,7 +60,8 @@ async fn serve(
         Ok(call) => call,
         Err(rejection) => return rejection,
     };
-    let sent = call.params.get("action").unwrap_or_default();
+    let action_param = call.params.get("action");
+    let sent = action_param.unwrap_or_default();
     let action = ACTIONS.iter().find(|name| name.eq_ignore_ascii_case(sent));
     let result = match action {
         _ if sent.is_empty() => Err(ApiError::MissingParams(vec!["action"])),
@@ -75,7 +76,7 @@ async fn serve(
         )),
     };
     let response = result.unwrap_or_else(|error| call.error(error));
-    let action = call.params.get("action").map(CompactString::new);
+    let action = action_param.map(CompactString::new);
     let params = call.params.into_masked();
     access_log::note(|summary| {
         summary.action = action;
