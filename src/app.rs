@@ -26,7 +26,7 @@ use crate::xml::{simple_return, DocContext};
 
 /// The whole application as one service: the record routes, called
 /// directly, and a router for everything else (other Qualys routes, DTDs,
-/// the admin API, a Qualys-style answer for unknown paths). Every request is
+/// the admin API, a Qualys-style response for unknown paths). Every request is
 /// logged and a handler panic becomes an XML error.
 ///
 /// [`MakeApp`] makes one for each connection, and axum clones that one for
@@ -59,8 +59,8 @@ impl MakeApp {
         }
     }
 
-    /// The same app for a TLS listener: requests are marked, so the URLs in
-    /// responses name https.
+    /// Returns the same app for a TLS listener: requests are marked, so the
+    /// URLs in responses name https.
     pub(crate) fn for_https(&self) -> MakeApp {
         MakeApp {
             https: true,
@@ -128,7 +128,7 @@ impl Service<Request> for App {
     }
 }
 
-/// The routes other than the record routes.
+/// Builds the router for every route but the record routes.
 fn router(state: AppState) -> Router {
     let guarded = |router: Router<AppState>, checks: Checks| {
         router.route_layer(middleware::from_fn_with_state(

@@ -38,7 +38,7 @@ impl Clock {
         }
     }
 
-    /// The current time as Qualys writes it, `2018-02-13T21:16:41Z`. Each
+    /// Returns the current time as Qualys writes it, `2018-02-13T21:16:41Z`. Each
     /// thread formats a running clock's time once a second.
     pub(crate) fn now_text(&self) -> CompactString {
         if let Some(at) = self.frozen() {

@@ -347,8 +347,9 @@ fn is_plain_host(host: &str) -> bool {
     port_ok && is_dotted_name(name)
 }
 
-/// Whether `name` is non-empty dot-separated labels of letters, digits and
-/// hyphens, at most 63 bytes each and 253 in all: one pass over the bytes.
+/// Returns whether `name` is non-empty dot-separated labels of letters,
+/// digits and hyphens, at most 63 bytes each and 253 in all. It reads the
+/// bytes once.
 fn is_dotted_name(name: &str) -> bool {
     if name.is_empty() || name.len() > 253 {
         return false;

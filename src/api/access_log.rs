@@ -14,7 +14,7 @@ use crate::admin::journal::Recorded;
 use crate::api::params::Params;
 use crate::state::AppState;
 
-/// What a handler learned about a call, for the log line and the journal.
+/// The facts a handler gathered about a call, for the log line and the journal.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct CallSummary {
     /// The `action` parameter, when the call had one.

@@ -24,7 +24,7 @@ pub(crate) struct Params {
     not_utf8: Vec<usize>,
 }
 
-/// Where one name and its value are in [`Params::text`].
+/// The positions of one name and its value in [`Params::text`].
 #[derive(Clone, Copy, Debug)]
 struct Pair {
     key: (usize, usize),
@@ -162,20 +162,20 @@ impl Params {
         &self.text[start..end]
     }
 
-    /// Whether the name of `pair` is `name`, compared as bytes.
+    /// Returns whether the name of `pair` is `name`, compared as bytes.
     fn named(&self, pair: &Pair, name: &str) -> bool {
         let (start, end) = pair.key;
         self.text.as_bytes()[start..end] == *name.as_bytes()
     }
 
-    /// The pairs in the order sent.
+    /// Returns the pairs in the order sent.
     pub(crate) fn iter(&self) -> impl DoubleEndedIterator<Item = (&str, &str)> {
         self.pairs
             .iter()
             .map(|pair| (self.slice(pair.key), self.slice(pair.value)))
     }
 
-    /// Whether no parameter was sent.
+    /// Returns whether no parameter was sent.
     pub(crate) fn is_empty(&self) -> bool {
         self.pairs.is_empty()
     }
@@ -199,15 +199,15 @@ impl Params {
         self.clone().into_masked().to_pairs()
     }
 
-    /// The pairs as owned strings.
+    /// Returns the pairs as owned strings.
     pub(crate) fn to_pairs(&self) -> Vec<(String, String)> {
         self.iter()
             .map(|(key, value)| (key.to_owned(), value.to_owned()))
             .collect()
     }
 
-    /// The same parameters with secrets masked, for journals. The secret
-    /// bytes are overwritten, not just hidden from view.
+    /// Masks the secrets, for journals. The secret bytes are overwritten,
+    /// not just hidden from view.
     pub(crate) fn into_masked(mut self) -> Params {
         let secret = |params: &Params, pair: &Pair| needs_mask(params.slice(pair.key));
         if !self.pairs.iter().any(|pair| secret(&self, pair)) {
@@ -217,7 +217,7 @@ impl Params {
         let mut bytes = std::mem::take(&mut self.text).into_bytes();
         let mut renamed = Vec::new();
         for (index, pair) in self.pairs.iter_mut().enumerate() {
-            // `text` still holds the names; only `bytes` is written.
+            // Each name is read before its own bytes are overwritten.
             let key = std::str::from_utf8(&bytes[pair.key.0..pair.key.1]).unwrap_or("");
             if !needs_mask(key) {
                 continue;
@@ -283,8 +283,8 @@ impl Params {
     }
 }
 
-/// Decodes one form component onto the end of `out`; returns false when its
-/// bytes are not UTF-8, in which case U+FFFD stands in for the bad ones.
+/// Decodes one form component onto the end of `out`. Returns false when its
+/// bytes are not UTF-8, and then U+FFFD replaces each bad sequence.
 /// `scratch` is room for the decoded bytes, reused from one component to the
 /// next.
 fn decode_component(raw: &[u8], out: &mut String, scratch: &mut Vec<u8>) -> bool {
@@ -316,10 +316,10 @@ fn decode_component(raw: &[u8], out: &mut String, scratch: &mut Vec<u8>) -> bool
     }
 }
 
-/// What a masked secret shows instead of its value.
+/// The text a masked secret shows instead of its value.
 const MASK: &str = "********";
 
-/// Whether a parameter name is a secret, or suggests one.
+/// Returns whether a parameter name is a secret, or suggests one.
 fn needs_mask(name: &str) -> bool {
     SECRET_PARAMS.contains(&name) || looks_secret(name)
 }

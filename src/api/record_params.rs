@@ -50,8 +50,8 @@ const VSPHERE_FIELDS: &[&str] = &[
     "is_disconnect",
 ];
 
-/// The parameters that describe a record, common to create and update, in
-/// groups.
+/// Returns the parameters that describe a record, common to create and
+/// update, in groups.
 pub(crate) fn field_groups(kind: RecordKind) -> [&'static [&'static str]; 3] {
     let vsphere = if kind.has_vsphere_fields() {
         VSPHERE_FIELDS

@@ -45,7 +45,7 @@ impl IpIndex {
     ) -> impl Iterator<Item = (RangeInclusive<u32>, &Arc<Record>)> + '_ {
         let (start, end) = (*range.start(), *range.end());
 
-        // The usual answer is none: then the last interval that starts no
+        // Usually no interval overlaps. Then the last interval that starts no
         // later than `end` ends before `start`, and one lookup shows it. A
         // stale entry there proves nothing, so the full search runs.
         let last = self.starts.range(..=end).next_back();
