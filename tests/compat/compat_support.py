@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
 import sys
+import time
+import urllib.request
 from base64 import b64encode
 from pathlib import Path
 
@@ -92,6 +95,24 @@ class HeldCall:
             "Connection: close\r\n\r\n"
         )
         self.sock.sendall(head.encode("ascii"))
+        self.login = login
+
+    def wait_until_running(self, http_url: str, timeout: float = 5.0) -> None:
+        """Wait until the mock at ``http_url`` counts this call as running.
+
+        A call of the same login sent before that could take the slot first
+        and get this call turned away with 409, so callers wait here.
+        """
+        deadline = time.monotonic() + timeout
+        while True:
+            with urllib.request.urlopen(f"{http_url}/__admin/limits", timeout=5) as reply:
+                users = json.load(reply)["users"]
+            running = sum(user["running"] for user in users if user["user"] == self.login)
+            if running > 0:
+                return
+            if time.monotonic() > deadline:
+                raise AssertionError(f"the held call of {self.login} is not running after {timeout} s")
+            time.sleep(0.02)
 
     def finish(self) -> bytes:
         self.sock.sendall(self.body)

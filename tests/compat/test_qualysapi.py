@@ -214,7 +214,9 @@ def test_concurrency_409_is_retried_after_30_seconds(mock_concurrency, trust_moc
     held_call = HeldCall(mock_concurrency.http_address, login, "any")
     releaser = threading.Timer(2.0, held_call.finish)
     try:
-        # Wait until the mock counts the held_call call as running.
+        # Wait until the mock counts the held call as running. A probe sent
+        # earlier could take the slot and get the held call turned away.
+        held_call.wait_until_running(mock_concurrency.http_url)
         probe_url = f"{mock_concurrency.http_url}{VMWARE_PATH}"
         probe_headers = {"Authorization": basic_header(login, "any"), "X-Requested-With": "compat probe"}
         probes = 0
